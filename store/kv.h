@@ -1,0 +1,139 @@
+/* kv.h - the key-value interface the namespace layer (fs) sees.
+ *
+ * An owner is a blind, versioned key-value store.  Records are addressed
+ * by a 160-bit ring key (which decides the owners) and a short "sub" key
+ * (which orders the records under one ring key).  Values are opaque bytes:
+ * the owner never parses them.  Each record carries a version that the
+ * owner bumps on every put; puts and deletes may be conditional on it
+ * (compare-and-swap).
+ *
+ * Backends: kv_local (this node's LMDB store, store/), later kv_remote
+ * (the owners over the peer protocol).  Both sit behind this table.
+ *
+ * Atomicity: all ops of one kv_batch entry (one ring key) are atomic.
+ * Entries of one batch are applied in order; a backend that can (the local
+ * one) applies the whole batch in one transaction, a distributed one does
+ * not promise atomicity across ring keys.  Callers order their writes so
+ * that any prefix of a batch leaves the namespace consistent (child before
+ * entry on create, entry before child on remove). */
+#ifndef MAGMA_KV_H
+#define MAGMA_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KV_KEY_LEN 20   /* ring key: HMAC-SHA1 sized */
+#define KV_SUB_MAX 64   /* longest sub key */
+#define KV_VAL_MAX (1u << 20) /* longest value (a chunk plus header) */
+
+/* Expected-version values for conditional ops. */
+#define KV_VER_ANY UINT64_MAX /* no condition */
+#define KV_VER_ABSENT 0       /* record must not exist (versions start at 1) */
+
+typedef struct kv kv;
+
+enum kv_op_kind {
+	KV_PUT = 1,      /* put sub = val, if expect matches */
+	KV_DEL = 2,      /* delete sub, if expect matches (absent: no-op when KV_VER_ANY) */
+	KV_DEL_RANGE = 3,/* delete every sub with sub <= s < end (bytewise); expect ignored */
+	KV_CHECK = 4     /* only check that sub's version equals expect */
+};
+
+typedef struct kv_op {
+	int kind;
+	const void *sub;
+	size_t sublen;
+	const void *val;  /* KV_PUT: value; KV_DEL_RANGE: end sub key */
+	size_t vallen;
+	uint64_t expect;  /* KV_VER_ANY, KV_VER_ABSENT or an exact version */
+} kv_op;
+
+typedef struct kv_batch {
+	uint8_t key[KV_KEY_LEN];
+	const kv_op *ops;
+	size_t nops;
+} kv_batch;
+
+/* Durability asked of a write: the NFS stability levels. */
+enum kv_durability {
+	KV_UNSTABLE = 0, /* may be lost until kv_sync(); verifier covers it */
+	KV_DURABLE = 1   /* on stable storage before the call returns */
+};
+
+/* Scan callback: return 0 to continue, 1 to stop (not an error), or a
+ * negative MAGMA_E* code to abort the scan with that error.  The pointers
+ * are valid only during the call. */
+typedef int (*kv_scan_fn)(void *arg, const void *sub, size_t sublen,
+			  const void *val, size_t vallen, uint64_t ver);
+
+typedef struct kv_stat {
+	uint64_t bytes_total;  /* capacity (store limit or disk, smaller) */
+	uint64_t bytes_free;   /* what can still be written */
+	uint64_t bytes_avail;  /* free to unprivileged users (same here) */
+	uint64_t records;      /* records held */
+} kv_stat;
+
+/* Buffer returned by get: *val is malloc'd, caller frees it with free(). */
+struct kv_ops {
+	/* Read one record.  On success *val (malloc'd; caller frees) and
+	 * *vallen hold the value and *ver its version.  MAGMA_ENOENT when
+	 * absent. val may be NULL to fetch only the version. */
+	int (*get)(kv *, const uint8_t key[KV_KEY_LEN], const void *sub,
+		   size_t sublen, void **val, size_t *vallen, uint64_t *ver);
+	/* Read a byte range [off, off+len) of one record's value into buf
+	 * (which holds len bytes); *got is how many bytes the value had
+	 * there (0..len).  MAGMA_ENOENT when absent. */
+	int (*read)(kv *, const uint8_t key[KV_KEY_LEN], const void *sub,
+		    size_t sublen, size_t off, size_t len, void *buf,
+		    size_t *got);
+	/* Apply a batch (see above).  On a failed condition nothing of that
+	 * key's ops is applied and MAGMA_ECONFLICT is returned (MAGMA_EEXIST
+	 * when the op expected KV_VER_ABSENT and the record exists,
+	 * MAGMA_ENOENT when an exact version was expected and it is absent). */
+	int (*apply)(kv *, const kv_batch *b, size_t n, int durability);
+	/* Visit the records under key with from <= sub (bytewise; from may
+	 * be NULL for the first) and sub starting with prefix (prefix may be
+	 * NULL), in sub order, at most max records (0 = no limit). */
+	int (*scan)(kv *, const uint8_t key[KV_KEY_LEN], const void *prefix,
+		    size_t prefixlen, const void *from, size_t fromlen,
+		    size_t max, kv_scan_fn fn, void *arg);
+	/* Make everything applied so far durable (NFS COMMIT). */
+	int (*sync)(kv *);
+	int (*stat)(kv *, kv_stat *st);
+	void (*close)(kv *);
+};
+
+struct kv {
+	const struct kv_ops *ops;
+};
+
+/* Convenience wrappers, so callers read top-down. */
+static inline int kv_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+			 size_t sublen, void **val, size_t *vallen,
+			 uint64_t *ver)
+{
+	return k->ops->get(k, key, sub, sublen, val, vallen, ver);
+}
+static inline int kv_read(kv *k, const uint8_t key[KV_KEY_LEN],
+			  const void *sub, size_t sublen, size_t off,
+			  size_t len, void *buf, size_t *got)
+{
+	return k->ops->read(k, key, sub, sublen, off, len, buf, got);
+}
+static inline int kv_apply(kv *k, const kv_batch *b, size_t n, int dur)
+{
+	return k->ops->apply(k, b, n, dur);
+}
+static inline int kv_scan(kv *k, const uint8_t key[KV_KEY_LEN],
+			  const void *prefix, size_t prefixlen,
+			  const void *from, size_t fromlen, size_t max,
+			  kv_scan_fn fn, void *arg)
+{
+	return k->ops->scan(k, key, prefix, prefixlen, from, fromlen, max, fn,
+			    arg);
+}
+static inline int kv_sync(kv *k) { return k->ops->sync(k); }
+static inline int kv_stat_get(kv *k, kv_stat *st) { return k->ops->stat(k, st); }
+static inline void kv_close(kv *k) { if (k) k->ops->close(k); }
+
+#endif
