@@ -2,6 +2,7 @@
 #include "merr.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 static const char *const merr_text[] = {
 	[0] = "success",

@@ -1,2 +1,663 @@
-/* placeholder */
-typedef int magma_placeholder_t;
+/* store.c - the LMDB object store of one node and its kv_ops ("local").
+ *
+ * One LMDB environment DIR/store.mdb (MDB_NOSUBDIR) with the named
+ * databases "rec" (records) and "meta" (small named values).  A record's
+ * LMDB key is ring key || sub; its LMDB value is
+ *   u64 version (big-endian) || u8 flags || value bytes.
+ * The flags byte is written as 0 today and kept for replication
+ * tombstones; a delete now really deletes (so a re-created record starts
+ * again at version 1).
+ *
+ * Threads: MDB_NOTLS, so read transactions are not tied to a thread; every
+ * call opens its own transaction and ends it before returning.  LMDB
+ * serialises write transactions.
+ *
+ * Durability: every write commits with LMDB's default synced commit, also
+ * for KV_UNSTABLE.  MDB_NOSYNC/MDB_NOMETASYNC would be faster but can
+ * corrupt the whole store on power loss, and integrity wins over speed. */
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "merr.h"
+#include "mlog.h"
+
+#define STORE_FILE "store.mdb"
+#define STORE_MAP_DEFAULT (1ull << 40) /* 1 TiB; not preallocated on Linux */
+#define STORE_HDR 9                    /* u64 version + u8 flags */
+#define STORE_KEYMAX (KV_KEY_LEN + KV_SUB_MAX)
+#define STORE_META_NAME_MAX 255
+#define STORE_META_VAL_MAX 256
+#define STORE_MAXREADERS 512 /* concurrent read calls before EJUKEBOX */
+#define STORE_FORMAT 1u
+
+struct store {
+	kv kv; /* first: store_kv() hands out &s->kv */
+	MDB_env *env;
+	MDB_dbi rec;
+	MDB_dbi meta;
+	char *dir; /* owned: strdup of cfg->dir, for statvfs and logs */
+};
+
+/* ---- error translation: the one place LMDB codes become MAGMA_E* ---- */
+
+/* Map an LMDB return code (MDB_* or an errno value) without logging. */
+static int store_code(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return 0;
+	case MDB_NOTFOUND: return MAGMA_ENOENT;
+	case MDB_KEYEXIST: return MAGMA_EEXIST;
+	case MDB_MAP_FULL:
+	case ENOSPC: return MAGMA_ENOSPC;
+	case MDB_TXN_FULL: return MAGMA_EFBIG; /* batch too big for one txn */
+	case MDB_READERS_FULL: return MAGMA_EJUKEBOX;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH: return MAGMA_EIO;
+	case EACCES:
+	case EPERM:
+	case EROFS: return MAGMA_EACCES; /* the store cannot be written */
+	default: break;
+	}
+	return rc > 0 ? merr_from_errno(rc) : MAGMA_ESYS;
+}
+
+/* Translate and log: what names the failed step.  Absent records are
+ * not failures; a full store is a warning; the rest are errors. */
+static int store_err(int rc, const char *what)
+{
+	if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND || rc == MDB_KEYEXIST)
+		return store_code(rc);
+	if (rc == MDB_MAP_FULL || rc == ENOSPC)
+		LOG_W("%s: store full: %s", what, mdb_strerror(rc));
+	else
+		LOG_E("%s: %s", what, mdb_strerror(rc));
+	return store_code(rc);
+}
+
+/* ---- record encoding ---- */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Build the LMDB key ring key || sub into buf (STORE_KEYMAX bytes). */
+static int rec_key(MDB_val *k, uint8_t *buf, const uint8_t key[KV_KEY_LEN],
+                   const void *sub, size_t sublen)
+{
+	if (sublen > KV_SUB_MAX || (sublen && !sub))
+		return MAGMA_EINVAL;
+	memcpy(buf, key, KV_KEY_LEN);
+	if (sublen)
+		memcpy(buf + KV_KEY_LEN, sub, sublen);
+	k->mv_data = buf;
+	k->mv_size = KV_KEY_LEN + sublen;
+	return 0;
+}
+
+/* Split a stored value into version and payload; MAGMA_EIO if corrupt. */
+static int rec_decode(const MDB_val *v, uint64_t *ver, const uint8_t **val,
+                      size_t *vallen)
+{
+	if (v->mv_size < STORE_HDR) {
+		LOG_E("corrupt record: value of %zu bytes", v->mv_size);
+		return MAGMA_EIO;
+	}
+	*ver = get_be64(v->mv_data);
+	*val = (const uint8_t *)v->mv_data + STORE_HDR;
+	*vallen = v->mv_size - STORE_HDR;
+	return 0;
+}
+
+/* Version of the record at k in txn: 0 (KV_VER_ABSENT) when absent. */
+static int rec_version(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t *ver)
+{
+	MDB_val v;
+	const uint8_t *p;
+	size_t n;
+	int rc = mdb_get(txn, dbi, k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		*ver = KV_VER_ABSENT;
+		return 0;
+	}
+	if (rc)
+		return store_err(rc, "mdb_get");
+	return rec_decode(&v, ver, &p, &n);
+}
+
+/* The kv.h condition: have is the current version (0 = absent). */
+static int cond_check(uint64_t expect, uint64_t have)
+{
+	if (expect == KV_VER_ANY || expect == have)
+		return 0;
+	if (expect == KV_VER_ABSENT)
+		return MAGMA_EEXIST;
+	return have == KV_VER_ABSENT ? MAGMA_ENOENT : MAGMA_ECONFLICT;
+}
+
+static store *kv_store(kv *k)
+{
+	return (store *)k;
+}
+
+/* Open a read-only transaction (caller aborts it). */
+static int read_begin(store *s, MDB_txn **txn)
+{
+	return store_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn),
+	                 "mdb_txn_begin(read)");
+}
+
+/* Commit durably; LMDB frees the txn whether or not this succeeds. */
+static int write_commit(MDB_txn *txn)
+{
+	return store_err(mdb_txn_commit(txn), "mdb_txn_commit");
+}
+
+/* ---- kv_ops: reads ---- */
+
+static int local_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                     size_t sublen, void **val, size_t *vallen, uint64_t *ver)
+{
+	store *s = kv_store(k);
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val mk, mv;
+	MDB_txn *txn = NULL;
+	const uint8_t *p;
+	size_t n;
+	uint64_t v;
+	void *copy = NULL;
+	int rc = rec_key(&mk, kb, key, sub, sublen);
+
+	if (rc || (rc = read_begin(s, &txn)))
+		goto out;
+	if ((rc = store_err(mdb_get(txn, s->rec, &mk, &mv), "mdb_get")) ||
+	    (rc = rec_decode(&mv, &v, &p, &n)))
+		goto out;
+	if (val) {
+		if (!(copy = malloc(n ? n : 1))) {
+			rc = MAGMA_ENOMEM;
+			goto out;
+		}
+		memcpy(copy, p, n);
+		*val = copy;
+	}
+	if (vallen)
+		*vallen = n;
+	if (ver)
+		*ver = v;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Copies only [off, off+len) out of the mapped value: no full-chunk copy. */
+static int local_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                      size_t sublen, size_t off, size_t len, void *buf,
+                      size_t *got)
+{
+	store *s = kv_store(k);
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val mk, mv;
+	MDB_txn *txn = NULL;
+	const uint8_t *p;
+	size_t n, take = 0;
+	uint64_t v;
+	int rc = rec_key(&mk, kb, key, sub, sublen);
+
+	if (!rc && len && !buf)
+		rc = MAGMA_EINVAL;
+	if (rc || (rc = read_begin(s, &txn)))
+		goto out;
+	if ((rc = store_err(mdb_get(txn, s->rec, &mk, &mv), "mdb_get")) ||
+	    (rc = rec_decode(&mv, &v, &p, &n)))
+		goto out;
+	if (off < n)
+		take = n - off < len ? n - off : len;
+	if (take)
+		memcpy(buf, p + off, take);
+	*got = take;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Bytewise order of two strings (shorter prefix first), as LMDB's. */
+static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0; /* a or b may be NULL when empty */
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Visit one cursor record for scan(): 1 stops (past the ring key or the
+ * prefix, or the callback said stop), else 0 or the callback's error. */
+static int scan_one(const MDB_val *mk, const MDB_val *mv,
+                    const uint8_t key[KV_KEY_LEN], const void *prefix,
+                    size_t prefixlen, kv_scan_fn fn, void *arg)
+{
+	const uint8_t *sub = (const uint8_t *)mk->mv_data + KV_KEY_LEN;
+	size_t sublen;
+	const uint8_t *p;
+	size_t n;
+	uint64_t v;
+	int rc;
+
+	if (mk->mv_size < KV_KEY_LEN || memcmp(mk->mv_data, key, KV_KEY_LEN))
+		return 1;
+	sublen = mk->mv_size - KV_KEY_LEN;
+	if (sublen < prefixlen || (prefixlen && memcmp(sub, prefix, prefixlen)))
+		return 1;
+	if ((rc = rec_decode(mv, &v, &p, &n)))
+		return rc;
+	rc = fn(arg, sub, sublen, p, n, v);
+	return rc > 0 ? 1 : rc;
+}
+
+/* The callback runs inside a read transaction: it may call the store
+ * again (reads, and writes, which this scan does not see). */
+static int local_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
+                      size_t prefixlen, const void *from, size_t fromlen,
+                      size_t max, kv_scan_fn fn, void *arg)
+{
+	store *s = kv_store(k);
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val mk, mv;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	const void *start = prefix;
+	size_t startlen = prefixlen, seen = 0;
+	int rc = 0, mrc;
+
+	if ((prefixlen && !prefix) || (fromlen && !from) || !fn) {
+		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	/* Start at the later of from and prefix. */
+	if (from && bytes_cmp(from, fromlen, prefix, prefixlen) > 0) {
+		start = from;
+		startlen = fromlen;
+	}
+	if ((rc = rec_key(&mk, kb, key, start, startlen)) ||
+	    (rc = read_begin(s, &txn)) ||
+	    (rc = store_err(mdb_cursor_open(txn, s->rec, &cur),
+	                    "mdb_cursor_open")))
+		goto out;
+	/* mrc: LMDB's codes; rc: ours and the callback's. */
+	mrc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+	while (mrc == 0 && (max == 0 || seen++ < max)) {
+		if ((rc = scan_one(&mk, &mv, key, prefix, prefixlen, fn, arg)))
+			break;
+		mrc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
+	}
+	if (rc == 1)
+		rc = 0;
+	else if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = store_err(mrc, "mdb_cursor_get");
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- kv_ops: writes ---- */
+
+static int op_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *mk, const kv_op *op,
+                  uint64_t have)
+{
+	MDB_val mv = { .mv_size = STORE_HDR + op->vallen, .mv_data = NULL };
+	int rc;
+
+	if (op->vallen > KV_VAL_MAX || (op->vallen && !op->val))
+		return MAGMA_EINVAL;
+	/* MDB_RESERVE: build the record in place, no staging copy. */
+	if ((rc = mdb_put(txn, dbi, mk, &mv, MDB_RESERVE)))
+		return store_err(rc, "mdb_put");
+	put_be64(mv.mv_data, have + 1);
+	((uint8_t *)mv.mv_data)[8] = 0; /* flags: none (tombstone later) */
+	if (op->vallen)
+		memcpy((uint8_t *)mv.mv_data + STORE_HDR, op->val, op->vallen);
+	return 0;
+}
+
+/* KV_DEL_RANGE: delete every record with key||sub <= k < key||end, where
+ * end is op->val.  An end of NULL (not merely empty) means "to the end of
+ * the ring key", so a caller can drop all of a key's records.  Re-seeks after
+ * each delete rather than trusting the cursor position LMDB leaves behind a
+ * delete. */
+static int op_del_range(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start,
+                        const uint8_t key[KV_KEY_LEN], const kv_op *op)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val mk, mv;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+
+	while (rc == 0) {
+		mk = *start;
+		if ((rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE)))
+			break;
+		if (mk.mv_size < KV_KEY_LEN ||
+		    memcmp(mk.mv_data, key, KV_KEY_LEN) ||
+		    (op->val && bytes_cmp((uint8_t *)mk.mv_data + KV_KEY_LEN,
+		                          mk.mv_size - KV_KEY_LEN, op->val,
+		                          op->vallen) >= 0))
+			break;
+		rc = mdb_cursor_del(cur, 0);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc, "del range");
+}
+
+/* Apply one op inside the batch's write transaction. */
+static int op_apply(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
+                    const kv_op *op)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val mk;
+	uint64_t have;
+	int rc = rec_key(&mk, kb, key, op->sub, op->sublen);
+
+	if (rc)
+		return rc;
+	if (op->kind < KV_PUT || op->kind > KV_CHECK)
+		return MAGMA_EINVAL;
+	if (op->kind == KV_DEL_RANGE)
+		return op_del_range(txn, s->rec, &mk, key, op);
+	if ((rc = rec_version(txn, s->rec, &mk, &have)) ||
+	    (rc = cond_check(op->expect, have)))
+		return rc;
+	switch (op->kind) {
+	case KV_PUT: return op_put(txn, s->rec, &mk, op, have);
+	case KV_DEL:
+		if (have == KV_VER_ABSENT)
+			return 0;
+		return store_err(mdb_del(txn, s->rec, &mk, NULL), "mdb_del");
+	default: return 0; /* KV_CHECK: the condition was all */
+	}
+}
+
+/* Run every op of the batch in txn; stops at the first failure. */
+static int batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (b[i].nops && !b[i].ops)
+			return MAGMA_EINVAL;
+		for (size_t j = 0; j < b[i].nops && rc == 0; j++)
+			rc = op_apply(s, txn, b[i].key, &b[i].ops[j]);
+	}
+	return rc;
+}
+
+/* One write transaction for the whole batch: all or nothing.  durability
+ * is ignored on purpose: every commit is synced (see the file comment).
+ * Any failure (a condition, MDB_MAP_FULL, ...) aborts the transaction,
+ * which also leaves the store usable after a full map. */
+static int local_apply(kv *k, const kv_batch *b, size_t n, int durability)
+{
+	store *s = kv_store(k);
+	MDB_txn *txn = NULL;
+	int rc;
+
+	(void)durability;
+	if (n == 0)
+		return 0;
+	if (!b)
+		return MAGMA_EINVAL;
+	rc = store_err(mdb_txn_begin(s->env, NULL, 0, &txn),
+	               "mdb_txn_begin(write)");
+	if (rc || (rc = batch_run(s, txn, b, n)))
+		goto out;
+	rc = write_commit(txn);
+	txn = NULL; /* commit frees it, even on failure */
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int local_sync(kv *k)
+{
+	return store_err(mdb_env_sync(kv_store(k)->env, 1), "mdb_env_sync");
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int local_stat(kv *k, kv_stat *st)
+{
+	store *s = kv_store(k);
+	MDB_envinfo info;
+	MDB_stat ms;
+	MDB_txn *txn = NULL;
+	struct statvfs vfs;
+	uint64_t used;
+	int rc;
+
+	if (statvfs(s->dir, &vfs) != 0) {
+		rc = merr_from_errno(errno);
+		LOG_E("statvfs %s: %s", s->dir, magma_strerror(rc));
+		goto out;
+	}
+	if ((rc = store_err(mdb_env_info(s->env, &info), "mdb_env_info")) ||
+	    (rc = read_begin(s, &txn)) ||
+	    (rc = store_err(mdb_stat(txn, s->rec, &ms), "mdb_stat")))
+		goto out;
+	used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	st->bytes_total =
+	        min64(info.me_mapsize, (uint64_t)vfs.f_blocks * vfs.f_frsize);
+	st->bytes_free =
+	        min64(used < info.me_mapsize ? info.me_mapsize - used : 0,
+	              (uint64_t)vfs.f_bavail * vfs.f_frsize);
+	st->bytes_avail = st->bytes_free;
+	st->records = ms.ms_entries;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* The store outlives its kv handle: store_close() releases everything. */
+static void local_close(kv *k)
+{
+	(void)k;
+}
+
+static const struct kv_ops local_ops = {
+	.get = local_get,
+	.read = local_read,
+	.apply = local_apply,
+	.scan = local_scan,
+	.sync = local_sync,
+	.stat = local_stat,
+	.close = local_close,
+};
+
+kv *store_kv(store *s)
+{
+	return &s->kv;
+}
+
+/* ---- meta ---- */
+
+static int meta_key(MDB_val *k, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > STORE_META_NAME_MAX)
+		return MAGMA_EINVAL;
+	k->mv_data = (void *)name;
+	k->mv_size = n;
+	return 0;
+}
+
+/* Copies the value into buf.  MAGMA_ENOENT when unset; MAGMA_ETOOSMALL
+ * (nothing copied, *len untouched) when buflen is short. */
+int store_meta_get(store *s, const char *name, void *buf, size_t buflen,
+                   size_t *len)
+{
+	MDB_txn *txn = NULL;
+	MDB_val mk, mv;
+	int rc = meta_key(&mk, name);
+
+	if (rc || (rc = read_begin(s, &txn)) ||
+	    (rc = store_err(mdb_get(txn, s->meta, &mk, &mv), "mdb_get(meta)")))
+		goto out;
+	if (mv.mv_size > buflen) {
+		rc = MAGMA_ETOOSMALL;
+		goto out;
+	}
+	if (mv.mv_size)
+		memcpy(buf, mv.mv_data, mv.mv_size);
+	*len = mv.mv_size;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Durable (synced) like every write.  Values up to 256 bytes. */
+int store_meta_put(store *s, const char *name, const void *val, size_t len)
+{
+	MDB_txn *txn = NULL;
+	MDB_val mk, mv = { .mv_size = len, .mv_data = (void *)val };
+	int rc = meta_key(&mk, name);
+
+	if (!rc && (len > STORE_META_VAL_MAX || (len && !val)))
+		rc = MAGMA_EINVAL;
+	if (rc ||
+	    (rc = store_err(mdb_txn_begin(s->env, NULL, 0, &txn),
+	                    "mdb_txn_begin(meta)")) ||
+	    (rc = store_err(mdb_put(txn, s->meta, &mk, &mv, 0),
+	                    "mdb_put(meta)")))
+		goto out;
+	rc = write_commit(txn);
+	txn = NULL; /* commit frees it, even on failure */
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- open / close ---- */
+
+/* Open both databases and check (or write) the on-disk format. */
+static int store_init_dbs(store *s)
+{
+	MDB_txn *txn = NULL;
+	MDB_val mk = { .mv_size = 6, .mv_data = "format" }, mv;
+	uint8_t fmt[4] = { 0, 0, 0, STORE_FORMAT };
+	int rc = store_err(mdb_txn_begin(s->env, NULL, 0, &txn), "open txn");
+
+	if (rc ||
+	    (rc = store_err(mdb_dbi_open(txn, "rec", MDB_CREATE, &s->rec),
+	                    "mdb_dbi_open(rec)")) ||
+	    (rc = store_err(mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta),
+	                    "mdb_dbi_open(meta)")))
+		goto out;
+	rc = mdb_get(txn, s->meta, &mk, &mv);
+	if (rc == MDB_NOTFOUND) {
+		mv.mv_size = sizeof(fmt);
+		mv.mv_data = fmt;
+		rc = mdb_put(txn, s->meta, &mk, &mv, 0);
+	} else if (rc == 0 && (mv.mv_size != sizeof(fmt) ||
+	                       memcmp(mv.mv_data, fmt, sizeof(fmt)))) {
+		LOG_E("%s/%s: unsupported store format", s->dir, STORE_FILE);
+		rc = MAGMA_ECONFIG;
+		goto out;
+	}
+	if ((rc = store_err(rc, "format")))
+		goto out;
+	rc = write_commit(txn);
+	txn = NULL;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Create and open the LMDB environment of s->dir. */
+static int store_env_open(store *s, uint64_t map_size)
+{
+	char path[4096];
+	int rc;
+	int dead;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", s->dir, STORE_FILE) >=
+	    sizeof(path))
+		return MAGMA_ENAMETOOLONG;
+	if ((rc = store_err(mdb_env_create(&s->env), "mdb_env_create")) ||
+	    (rc = store_err(mdb_env_set_mapsize(s->env, map_size),
+	                    "mdb_env_set_mapsize")) ||
+	    (rc = store_err(mdb_env_set_maxdbs(s->env, 4), "set_maxdbs")) ||
+	    (rc = store_err(mdb_env_set_maxreaders(s->env, STORE_MAXREADERS),
+	                    "set_maxreaders")))
+		return rc;
+	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+	if (rc) {
+		LOG_E("cannot open store %s: %s", path, mdb_strerror(rc));
+		return store_code(rc);
+	}
+	/* Free reader slots left by a crashed process of an earlier run. */
+	if (mdb_reader_check(s->env, &dead) == 0 && dead)
+		LOG_W("%s: cleared %d stale reader slots", path, dead);
+	return 0;
+}
+
+int store_open(store **out, const store_config *cfg)
+{
+	store *s = NULL;
+	int rc;
+
+	if (!out || !cfg || !cfg->dir || !*cfg->dir)
+		return MAGMA_EINVAL;
+	if (!(s = calloc(1, sizeof(*s))) || !(s->dir = strdup(cfg->dir))) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	s->kv.ops = &local_ops;
+	if (mkdir(s->dir, 0700) != 0 && (rc = errno) != EEXIST) {
+		LOG_E("cannot create store directory %s: %s", s->dir,
+		      strerror(rc));
+		rc = store_code(rc);
+		goto out;
+	}
+	if ((rc = store_env_open(s, cfg->map_size ? cfg->map_size
+	                                          : STORE_MAP_DEFAULT)) ||
+	    (rc = store_init_dbs(s)))
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	store_close(s);
+	return rc;
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s->dir);
+	free(s);
+}

@@ -5,8 +5,10 @@
  *   "rec"  key = ring key (20 bytes) || sub (0..KV_SUB_MAX bytes)
  *          val = header { u64 version (BE); u8 flags } || value bytes
  *   "meta" small named values (format version, node-local counters).
- * Every write transaction is committed with a sync unless the caller asked
- * for KV_UNSTABLE. Thread-safe: one store may be used from many threads. */
+ * Every write transaction is committed with a sync, also for KV_UNSTABLE:
+ * an unsynced LMDB commit can corrupt the store on power loss, and no
+ * speed is worth that.  Thread-safe: one store may be used from many
+ * threads. */
 #ifndef MAGMA_STORE_H
 #define MAGMA_STORE_H
 
