@@ -1,0 +1,133 @@
+/* nfs3_file.c - NFSv3 file data procedures: READ, WRITE and COMMIT.
+ *
+ * Transfers are capped at the sizes FSINFO advertises (NFS3_RTMAX,
+ * NFS3_WTMAX).  UNSTABLE writes are answered with fs's write verifier,
+ * which changes whenever acknowledged unstable data may have been lost,
+ * so that clients resend it (DESIGN.md section 4). */
+#include "nfs3.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "merr.h"
+
+int nfs3_read(rpc_req *req, void *argp, void *resp)
+{
+	READ3args *args = argp;
+	READ3res *res = resp;
+	uint32_t count = args->count < NFS3_RTMAX ? args->count : NFS3_RTMAX;
+	uint32_t got = 0;
+	int eof = 0, err;
+	fs_ref ref;
+	fs_attr a;
+	char *buf = NULL;
+
+	memset(res, 0, sizeof(*res));
+	memset(&a, 0, sizeof(a));
+	err = nfs3_fh_get(req, &args->file, &ref);
+	if (err < 0)
+		goto out;
+	/* One byte at least, so that a zero-count READ is not ENOMEM. */
+	buf = malloc(count ? count : 1);
+	if (buf == NULL) {
+		err = MAGMA_ENOMEM;
+		goto out;
+	}
+	err = fs_read(req->fs, &req->cred, &ref, args->offset, count, buf,
+		      &got, &eof, &a);
+	if (err == 0 && got > count)
+		err = MAGMA_EIO; /* fs broke its contract: never overrun */
+	if (err < 0 && a.type == FS_DIR)
+		err = MAGMA_EISDIR;
+out:
+	res->status = nfs3_stat(err);
+	if (err == 0) {
+		READ3resok *ok = &res->READ3res_u.resok;
+
+		nfs3_post_op_attr(&a, &ok->file_attributes);
+		ok->count = got;
+		ok->eof = eof ? TRUE : FALSE;
+		ok->data.data_len = got;
+		ok->data.data_val = buf; /* freed with the result */
+	} else {
+		free(buf);
+		nfs3_post_op_attr(a.type != 0 ? &a : NULL,
+				  &res->READ3res_u.resfail.file_attributes);
+	}
+	return 0;
+}
+
+int nfs3_write(rpc_req *req, void *argp, void *resp)
+{
+	WRITE3args *args = argp;
+	WRITE3res *res = resp;
+	uint32_t count = args->count;
+	int committed = FS_UNSTABLE, err;
+	fs_ref ref;
+	fs_wcc wcc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&wcc, 0, sizeof(wcc));
+	err = nfs3_fh_get(req, &args->file, &ref);
+	if (err < 0)
+		goto out;
+	/* RFC 1813: count bytes of data follow; fewer is a broken request.
+	 * More than we advertised is written short, which clients handle. */
+	if ((uint32_t)args->stable > FILE_SYNC ||
+	    args->data.data_len < count) {
+		err = MAGMA_EINVAL;
+		nfs3_wcc_post_get(req, &ref, &res->WRITE3res_u.resfail.file_wcc);
+		res->status = nfs3_stat(err);
+		return 0;
+	}
+	if (count > NFS3_WTMAX)
+		count = NFS3_WTMAX;
+	err = fs_write(req->fs, &req->cred, &ref, args->offset,
+		       args->data.data_val, count, (int)args->stable,
+		       &committed, &wcc);
+out:
+	res->status = nfs3_stat(err);
+	if (err == 0) {
+		WRITE3resok *ok = &res->WRITE3res_u.resok;
+		uint8_t verf[NFS3_WRITEVERFSIZE];
+
+		nfs3_wcc(&wcc, &ok->file_wcc);
+		ok->count = count;
+		/* The truth, even below what was asked: the client then
+		 * treats the data as unstable and COMMITs it. */
+		ok->committed = (stable_how)committed;
+		fs_write_verifier(req->fs, verf);
+		memcpy(ok->verf, verf, sizeof(ok->verf));
+	} else {
+		nfs3_wcc(&wcc, &res->WRITE3res_u.resfail.file_wcc);
+	}
+	return 0;
+}
+
+int nfs3_commit(rpc_req *req, void *argp, void *resp)
+{
+	COMMIT3args *args = argp;
+	COMMIT3res *res = resp;
+	fs_ref ref;
+	fs_wcc wcc;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	memset(&wcc, 0, sizeof(wcc));
+	err = nfs3_fh_get(req, &args->file, &ref);
+	/* offset/count are advisory: fs commits the whole file. */
+	if (err == 0)
+		err = fs_commit(req->fs, &ref, &wcc);
+	res->status = nfs3_stat(err);
+	if (err == 0) {
+		COMMIT3resok *ok = &res->COMMIT3res_u.resok;
+		uint8_t verf[NFS3_WRITEVERFSIZE];
+
+		nfs3_wcc(&wcc, &ok->file_wcc);
+		fs_write_verifier(req->fs, verf);
+		memcpy(ok->verf, verf, sizeof(ok->verf));
+	} else {
+		nfs3_wcc(&wcc, &res->COMMIT3res_u.resfail.file_wcc);
+	}
+	return 0;
+}
