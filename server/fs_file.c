@@ -1,0 +1,356 @@
+/* fs_file.c - file data: READ, WRITE, COMMIT and resizing.
+ *
+ * Data lives next to the flare record at its home key, in chunks of
+ * FS_CHUNK bytes ("C" || id || idx).  A missing chunk, or the part of a
+ * chunk past its stored length, reads as zeros (a hole).  A WRITE is one
+ * kv_apply per slice of at most FS_SLICE chunks: the chunks it touches and
+ * the flare record, conditional on the record's version, so concurrent
+ * writers and truncates never lose each other's updates (the loser
+ * retries). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_internal.h"
+#include "merr.h"
+#include "mlog.h"
+
+#define FS_SLICE 16 /* chunks per atomic write step: 1 MiB */
+
+/* End sub key (exclusive) past every chunk sub of id. */
+static void chunk_end(const uint8_t id[KEYS_ID_LEN],
+		      uint8_t out[FS_SUB_CHUNK_LEN + 1])
+{
+	out[0] = 'C';
+	memcpy(out + 1, id, KEYS_ID_LEN);
+	memset(out + 1 + KEYS_ID_LEN, 0xff, 9);
+}
+
+/* ---- sizes of stored chunks, without copying them ---- */
+
+typedef struct len_sum {
+	uint64_t bytes;
+} len_sum;
+
+static int sum_cb(void *arg, const void *sub, size_t sublen, const void *val,
+		  size_t vallen, uint64_t ver)
+{
+	(void)sub; (void)sublen; (void)val; (void)ver;
+	((len_sum *)arg)->bytes += vallen;
+	return 0;
+}
+
+/* Total stored bytes of the chunks idx >= from (max chunks: 0 = all). */
+static int chunks_len(fs *f, const fs_node *n, uint64_t from, size_t max,
+		      uint64_t *bytes)
+{
+	uint8_t sub[FS_SUB_CHUNK_LEN];
+	len_sum s = { 0 };
+	int rc;
+
+	fs_sub_chunk(n->ref.id, from, sub);
+	rc = kv_scan(f->kv, n->ref.home, sub, max == 1 ? sizeof(sub) : 1 + KEYS_ID_LEN,
+		     sub, sizeof(sub), max, sum_cb, &s);
+	if (rc == 0)
+		*bytes = s.bytes;
+	return rc;
+}
+
+/* ---- resize and drop (used by SETATTR and the namespace ops) ---- */
+
+int fs_file_resize(fs *f, fs_tx *t, fs_node *n, uint64_t size)
+{
+	uint64_t keep = (size + FS_CHUNK - 1) / FS_CHUNK; /* chunks kept */
+	uint8_t from[FS_SUB_CHUNK_LEN], end[FS_SUB_CHUNK_LEN + 1];
+	uint64_t gone = 0;
+	int rc;
+
+	if (size >= n->rec.size) {
+		n->rec.size = size; /* extension is a hole */
+		return 0;
+	}
+	rc = chunks_len(f, n, keep, 0, &gone);
+	if (rc)
+		return rc;
+	fs_sub_chunk(n->ref.id, keep, from);
+	chunk_end(n->ref.id, end);
+	fs_tx_del_range(t, from, sizeof(from), end, sizeof(end));
+
+	if (size % FS_CHUNK) { /* trim the boundary chunk */
+		uint32_t cut = size % FS_CHUNK;
+		void *val = NULL;
+		size_t len = 0;
+		uint64_t ver;
+		fs_sub_chunk(n->ref.id, size / FS_CHUNK, from);
+		rc = kv_get(f->kv, n->ref.home, from, sizeof(from), &val, &len,
+			    &ver);
+		if (rc == 0 && len > cut) {
+			gone += len - cut;
+			fs_tx_put(t, from, sizeof(from), val, cut, KV_VER_ANY);
+			val = NULL;
+		}
+		free(val);
+		if (rc && rc != MAGMA_ENOENT)
+			return rc;
+	}
+	n->rec.used = n->rec.used > gone ? n->rec.used - gone : 0;
+	n->rec.size = size;
+	return 0;
+}
+
+void fs_file_drop(fs_tx *t, const fs_node *n)
+{
+	uint8_t sub[FS_SUB_FLARE_LEN];
+	uint8_t from[FS_SUB_CHUNK_LEN], end[FS_SUB_CHUNK_LEN + 1];
+
+	fs_sub_flare(n->ref.id, sub);
+	fs_tx_del(t, sub, sizeof(sub), n->ver);
+	if (n->rec.type == FS_REG) {
+		fs_sub_chunk(n->ref.id, 0, from);
+		chunk_end(n->ref.id, end);
+		fs_tx_del_range(t, from, sizeof(from), end, sizeof(end));
+	}
+}
+
+/* ---- READ ---- */
+
+static int file_check(const fs_node *n)
+{
+	if (n->rec.type == FS_DIR)
+		return MAGMA_EISDIR;
+	return n->rec.type == FS_REG ? 0 : MAGMA_EINVAL;
+}
+
+/* Copy [off, off+len) of chunk idx into buf; zeros where not stored. */
+static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
+		      uint32_t len, uint8_t *buf)
+{
+	uint8_t sub[FS_SUB_CHUNK_LEN];
+	size_t got = 0;
+	int rc;
+
+	fs_sub_chunk(n->ref.id, idx, sub);
+	rc = kv_read(f->kv, n->ref.home, sub, sizeof(sub), off, len, buf, &got);
+	if (rc == MAGMA_ENOENT)
+		rc = 0, got = 0;
+	if (rc)
+		return rc;
+	if (got < len)
+		memset(buf + got, 0, len - got);
+	return 0;
+}
+
+int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+	    uint32_t count, void *buf, uint32_t *got, int *eof,
+	    fs_attr *attr)
+{
+	fs_node n;
+	uint32_t want, done = 0;
+	int rc = fs_node_get(f, ref, &n);
+
+	if (rc)
+		return rc;
+	fs_attr_of(&n, attr);
+	if ((rc = file_check(&n)) || (rc = fs_perm_data(c, &n.rec, FS_MAY_READ)))
+		return rc;
+	if (off >= n.rec.size) {
+		*got = 0;
+		*eof = 1;
+		return 0;
+	}
+	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
+	while (done < want) {
+		uint64_t pos = off + done;
+		uint32_t in = (uint32_t)(pos % FS_CHUNK);
+		uint32_t step = FS_CHUNK - in;
+		if (step > want - done)
+			step = want - done;
+		rc = chunk_read(f, &n, pos / FS_CHUNK, in, step,
+				(uint8_t *)buf + done);
+		if (rc)
+			return rc;
+		done += step;
+	}
+	*got = done;
+	*eof = off + done >= n.rec.size;
+	return 0;
+}
+
+/* ---- WRITE ---- */
+
+/* Stored length of chunk idx (0 when absent), read without copying. */
+static int chunk_len(fs *f, const fs_node *n, uint64_t idx, uint64_t *len)
+{
+	return chunks_len(f, n, idx, 1, len);
+}
+
+/* Build chunk idx's new value: the old bytes with data laid over
+ * [in, in+len); adds the op to t and the size change to *used. */
+static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
+		       uint32_t in, const uint8_t *data, uint32_t len,
+		       uint64_t *used)
+{
+	uint8_t sub[FS_SUB_CHUNK_LEN];
+	void *old = NULL;
+	size_t oldlen = 0, newlen;
+	uint64_t ver, l64 = 0;
+	uint8_t *buf;
+	int rc;
+
+	fs_sub_chunk(n->ref.id, idx, sub);
+	if (in == 0 && len == FS_CHUNK) { /* whole chunk: no read needed */
+		rc = chunk_len(f, n, idx, &l64);
+		oldlen = (size_t)l64;
+	} else {
+		rc = kv_get(f->kv, n->ref.home, sub, sizeof(sub), &old,
+			    &oldlen, &ver);
+		if (rc == MAGMA_ENOENT)
+			rc = 0, oldlen = 0;
+	}
+	if (rc)
+		goto out;
+	if (oldlen > FS_CHUNK) {
+		LOG_E("chunk %llu over %u bytes", (unsigned long long)idx,
+		      FS_CHUNK);
+		rc = MAGMA_EIO;
+		goto out;
+	}
+	newlen = in + len > oldlen ? in + len : oldlen;
+	buf = calloc(1, newlen);
+	if (!buf) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	if (old)
+		memcpy(buf, old, oldlen);
+	memcpy(buf + in, data, len);
+	*used += newlen - oldlen;
+	fs_tx_put(t, sub, sizeof(sub), buf, newlen, KV_VER_ANY);
+out:
+	free(old);
+	return rc;
+}
+
+/* One attempt at one slice (at most FS_SLICE chunks). */
+static int write_slice(fs *f, const fs_cred *c, const fs_ref *ref,
+		       uint64_t off, const uint8_t *data, uint32_t len,
+		       int dur, fs_wcc *wcc, int first)
+{
+	fs_node n;
+	fs_tx t;
+	uint32_t done = 0;
+	int rc = fs_node_get(f, ref, &n);
+
+	if (rc)
+		return rc;
+	if (first)
+		fs_wcc_pre(wcc, &n);
+	fs_wcc_post(wcc, &n);
+	if ((rc = file_check(&n)) ||
+	    (rc = fs_perm_data(c, &n.rec, FS_MAY_WRITE)))
+		return rc;
+	fs_tx_init(&t);
+	fs_tx_key(&t, n.ref.home);
+	while (done < len && rc == 0) {
+		uint64_t pos = off + done;
+		uint32_t in = (uint32_t)(pos % FS_CHUNK);
+		uint32_t step = FS_CHUNK - in;
+		if (step > len - done)
+			step = len - done;
+		rc = chunk_write(f, &t, &n, pos / FS_CHUNK, in, data + done,
+				 step, &n.rec.used);
+		done += step;
+	}
+	if (rc)
+		goto out;
+	if (off + len > n.rec.size)
+		n.rec.size = off + len;
+	fs_now(&n.rec.mtime);
+	n.rec.ctime = n.rec.mtime;
+	fs_perm_kill_suid(c, &n.rec);
+	{
+		uint8_t sub[FS_SUB_FLARE_LEN];
+		uint8_t *val = NULL;
+		size_t vlen = 0;
+		fs_sub_flare(n.ref.id, sub);
+		rc = fs_rec_encode(&n.rec, &val, &vlen);
+		if (rc)
+			goto out;
+		fs_tx_put(&t, sub, sizeof(sub), val, vlen, n.ver);
+	}
+	rc = fs_tx_apply(f, &t, dur);
+	if (rc == 0)
+		fs_wcc_post(wcc, &n);
+out:
+	fs_tx_free(&t);
+	return rc;
+}
+
+/* A zero-length WRITE changes nothing but is checked like any other. */
+static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref,
+			 int stable, int *committed, fs_wcc *wcc)
+{
+	fs_node n;
+	int rc = fs_node_get(f, ref, &n);
+	if (rc)
+		return rc;
+	fs_wcc_pre(wcc, &n);
+	fs_wcc_post(wcc, &n);
+	if ((rc = file_check(&n)) ||
+	    (rc = fs_perm_data(c, &n.rec, FS_MAY_WRITE)))
+		return rc;
+	if (committed)
+		*committed = stable == FS_UNSTABLE ? FS_UNSTABLE : FS_FILE_SYNC;
+	return 0;
+}
+
+int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+	     const void *data, uint32_t len, int stable, int *committed,
+	     fs_wcc *wcc)
+{
+	int dur = stable == FS_UNSTABLE ? KV_UNSTABLE : KV_DURABLE;
+	uint32_t done = 0;
+	int rc = 0;
+
+	if (wcc)
+		memset(wcc, 0, sizeof(*wcc));
+	if (off > (uint64_t)FS_MAX_FILE_SIZE - len)
+		return MAGMA_EFBIG;
+	if (len == 0)
+		return write_nothing(f, c, ref, stable, committed, wcc);
+	do {
+		uint64_t pos = off + done;
+		uint64_t lim = (pos / FS_CHUNK + FS_SLICE) * FS_CHUNK;
+		uint32_t step = len - done;
+		if (pos + step > lim)
+			step = (uint32_t)(lim - pos);
+		rc = MAGMA_ECONFLICT;
+		for (int i = 0; i < FS_RETRIES && rc == MAGMA_ECONFLICT; i++)
+			rc = write_slice(f, c, ref, pos,
+					 (const uint8_t *)data + done, step,
+					 dur, wcc, done == 0);
+		done += step;
+	} while (rc == 0 && done < len);
+	if (rc == MAGMA_ENOENT) /* the record vanished under the CAS */
+		rc = MAGMA_ESTALE;
+	if (rc == 0 && committed)
+		*committed = stable == FS_UNSTABLE ? FS_UNSTABLE : FS_FILE_SYNC;
+	return rc;
+}
+
+int fs_commit(fs *f, const fs_ref *ref, fs_wcc *wcc)
+{
+	fs_node n;
+	int rc;
+
+	if (wcc)
+		memset(wcc, 0, sizeof(*wcc));
+	rc = fs_node_get(f, ref, &n);
+	if (rc)
+		return rc;
+	fs_wcc_pre(wcc, &n);
+	rc = kv_sync(f->kv);
+	fs_wcc_post(wcc, &n);
+	return rc;
+}

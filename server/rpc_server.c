@@ -1,0 +1,649 @@
+/* rpc_server.c - the ONC RPC listener of magmad: accepts TCP connections,
+ * reads record-marked calls, dispatches them through the program tables
+ * of dispatch.h and writes each reply as one record.  One thread per
+ * connection; calls on a connection are served in order. */
+#define _GNU_SOURCE /* accept4 */
+#include "rpc_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rpc/rpc.h>
+
+#include "merr.h"
+#include "mlog.h"
+#include "rpc/rpcmsg.h"
+
+#define RPC_MAX_CONNS 1024
+/* First size of a connection's reply buffer; grown to RPC_MAX_RECORD
+ * when a result (a 1 MiB READ, a big READDIRPLUS) does not fit. */
+#define RPC_REPLY_MIN (64u * 1024u)
+#define RPCBIND_PROBE_MS 300
+
+typedef struct rpc_conn {
+	struct rpc_conn *next, *prev;
+	rpc_server *s;
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint8_t *out;  /* reply buffer, record mark first */
+	size_t outcap; /* bytes after the mark */
+} rpc_conn;
+
+struct rpc_server {
+	rpc_server_config cfg;
+	char addrtext[INET6_ADDRSTRLEN];
+	int family;
+	int lfd;
+	uint16_t port;
+	pthread_t accept_th;
+	int accept_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* signalled when a connection ends */
+	rpc_conn *conns;
+	size_t nconns;
+	int stopping;
+	int registered;
+};
+
+/* ---- socket I/O ---- */
+
+static int fd_read(void *ctx, void *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv(fd, (char *)buf + got, len - got, 0);
+
+		if (n == 0)
+			return got == 0 ? 1 : MAGMA_EPROTO;
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			return merr_from_errno(e);
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int fd_write(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(fd, (const char *)buf + done, len - done,
+		                 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			return merr_from_errno(e);
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+/* A NULL xdr_args or xdr_res in a row means void. */
+static bool_t xdr_nothing(XDR *x, ...)
+{
+	return TRUE;
+}
+
+static int grow_reply(rpc_conn *c)
+{
+	uint8_t *p;
+
+	if (c->outcap >= RPC_MAX_RECORD)
+		return MAGMA_ERANGE;
+	p = realloc(c->out, RPC_RECMARK_LEN + RPC_MAX_RECORD);
+	if (p == NULL)
+		return MAGMA_ENOMEM;
+	c->out = p;
+	c->outcap = RPC_MAX_RECORD;
+	return 0;
+}
+
+static const rpc_program *find_program(const rpc_server *s, uint32_t prog,
+                                       uint32_t vers, int *known, uint32_t *low,
+                                       uint32_t *high)
+{
+	size_t i;
+
+	*known = 0;
+	for (i = 0; i < s->cfg.nprogs; i++) {
+		const rpc_program *p = s->cfg.progs[i];
+
+		if (p->prog != prog)
+			continue;
+		if (p->vers == vers)
+			return p;
+		if (!*known || p->vers < *low)
+			*low = p->vers;
+		if (!*known || p->vers > *high)
+			*high = p->vers;
+		*known = 1;
+	}
+	return NULL;
+}
+
+/* Run one decoded, authenticated call; writes the reply message after
+ * the record mark of c->out and sets *len. */
+static int run_call(rpc_conn *c, const rpcmsg_call *call, const uint8_t *rec,
+                    size_t reclen, size_t *len)
+{
+	rpc_server *s = c->s;
+	const rpc_program *prog;
+	const rpc_proc *p;
+	uint32_t low = 0, high = 0;
+	void *args = NULL, *res = NULL;
+	xdrproc_t xargs;
+	rpc_req req;
+	XDR x;
+	int known, rc;
+	uint8_t *out = c->out + RPC_RECMARK_LEN;
+
+	prog = find_program(s, call->prog, call->vers, &known, &low, &high);
+	if (prog == NULL) {
+		if (known)
+			return rpcmsg_encode_prog_mismatch(
+			        out, c->outcap, call->xid, low, high, len);
+		return rpcmsg_encode_error(out, c->outcap, call->xid,
+		                           PROG_UNAVAIL, len);
+	}
+	if (call->proc >= prog->nprocs || prog->procs[call->proc].fn == NULL)
+		return rpcmsg_encode_error(out, c->outcap, call->xid,
+		                           PROC_UNAVAIL, len);
+	p = &prog->procs[call->proc];
+	xargs = p->xdr_args ? p->xdr_args : xdr_nothing;
+
+	args = calloc(1, p->args_size ? p->args_size : 1);
+	res = calloc(1, p->res_size ? p->res_size : 1);
+	if (args == NULL || res == NULL) {
+		rc = rpcmsg_encode_error(out, c->outcap, call->xid, SYSTEM_ERR,
+		                         len);
+		goto out;
+	}
+	xdrmem_create(&x, (char *)rec + call->args_off,
+	              (u_int)(reclen - call->args_off), XDR_DECODE);
+	if (!xargs(&x, args)) {
+		xdr_destroy(&x);
+		xdr_free(xargs, args);
+		LOG_D("%s %s xid %08x: garbage arguments", prog->name, p->name,
+		      call->xid);
+		rc = rpcmsg_encode_error(out, c->outcap, call->xid,
+		                         GARBAGE_ARGS, len);
+		goto out;
+	}
+	xdr_destroy(&x);
+
+	memset(&req, 0, sizeof(req));
+	req.daemon = s->cfg.daemon;
+	req.fs = s->cfg.fs;
+	req.keys = s->cfg.keys;
+	req.flavor = call->flavor;
+	req.cred = call->cred;
+	memcpy(req.machine, call->machine, sizeof(req.machine));
+	req.peer = c->peer;
+	req.peerlen = c->peerlen;
+	req.xid = call->xid;
+
+	rc = p->fn(&req, args, res);
+	if (rc < 0) {
+		LOG_W("%s %s xid %08x: %s", prog->name, p->name, call->xid,
+		      magma_strerror(rc));
+		rc = rpcmsg_encode_error(out, c->outcap, call->xid, SYSTEM_ERR,
+		                         len);
+	} else {
+		xdrproc_t xres = p->xdr_res ? p->xdr_res : xdr_nothing;
+
+		rc = rpcmsg_encode_success(out, c->outcap, call->xid, xres, res,
+		                           len);
+		if (rc == MAGMA_ERANGE && grow_reply(c) == 0) {
+			out = c->out + RPC_RECMARK_LEN;
+			rc = rpcmsg_encode_success(out, c->outcap, call->xid,
+			                           xres, res, len);
+		}
+		if (rc < 0) {
+			LOG_E("%s %s xid %08x: result does not encode",
+			      prog->name, p->name, call->xid);
+			rc = rpcmsg_encode_error(out, c->outcap, call->xid,
+			                         SYSTEM_ERR, len);
+		}
+		xdr_free(xres, res);
+	}
+	xdr_free(xargs, args);
+out:
+	free(args);
+	free(res);
+	return rc;
+}
+
+/* Serve one record: 0 with a reply of *len bytes in c->out (mark
+ * included), 1 when the record is dropped, negative to close. */
+static int serve_record(rpc_conn *c, const uint8_t *rec, size_t reclen,
+                        size_t *len)
+{
+	rpcmsg_call call;
+	uint8_t *out = c->out + RPC_RECMARK_LEN;
+	size_t n = 0;
+	int rc;
+
+	if (rpcmsg_decode_call(rec, reclen, &call) < 0) {
+		LOG_D("undecodable call header (%zu bytes) dropped", reclen);
+		return 1;
+	}
+	if (call.deny != RPCMSG_SERVE)
+		rc = rpcmsg_encode_denied(out, c->outcap, &call, &n);
+	else
+		rc = run_call(c, &call, rec, reclen, &n);
+	if (rc < 0)
+		return rc;
+	rpcmsg_put_mark(c->out, n);
+	*len = RPC_RECMARK_LEN + n;
+	return 0;
+}
+
+/* ---- connections ---- */
+
+static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = NULL;
+	unsigned port = 0;
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		a = &s4->sin_addr;
+		port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		a = &s6->sin6_addr;
+		port = ntohs(s6->sin6_port);
+	}
+	if (a != NULL)
+		inet_ntop(ss->ss_family, a, host, sizeof(host));
+	snprintf(buf, len, "%s:%u", host, port);
+}
+
+static void *conn_main(void *arg)
+{
+	rpc_conn *c = arg;
+	rpc_server *s = c->s;
+	rpcmsg_buf in = { 0 };
+	char who[INET6_ADDRSTRLEN + 8];
+	int rc;
+
+	peer_text(&c->peer, who, sizeof(who));
+	LOG_D("connection from %s", who);
+	c->outcap = RPC_REPLY_MIN;
+	c->out = malloc(RPC_RECMARK_LEN + c->outcap);
+	if (c->out == NULL) {
+		LOG_E("out of memory for connection from %s", who);
+		goto out;
+	}
+	for (;;) {
+		size_t len;
+
+		rc = rpcmsg_read_record(fd_read, &c->fd, &in, RPC_MAX_RECORD);
+		if (rc == 1)
+			break;
+		if (rc < 0) {
+			LOG_D("closing %s: %s", who, magma_strerror(rc));
+			break;
+		}
+		rc = serve_record(c, in.data, in.len, &len);
+		if (rc == 1)
+			continue;
+		if (rc < 0 || fd_write(c->fd, c->out, len) < 0)
+			break;
+	}
+out:
+	rpcmsg_buf_free(&in);
+	free(c->out);
+	pthread_mutex_lock(&s->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	close(c->fd);
+	free(c);
+	/* s may be freed as soon as the lock is released. */
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void add_conn(rpc_server *s, int fd, const struct sockaddr_storage *ss,
+                     socklen_t sl)
+{
+	pthread_attr_t at;
+	pthread_t th;
+	rpc_conn *c;
+	int one = 1;
+
+	if (s->nconns >= RPC_MAX_CONNS) {
+		char who[INET6_ADDRSTRLEN + 8];
+
+		peer_text(ss, who, sizeof(who));
+		LOG_W("refusing connection from %s: %d connections open", who,
+		      RPC_MAX_CONNS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->s = s;
+	c->fd = fd;
+	c->peer = *ss;
+	c->peerlen = sl;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &at, conn_main, c) != 0) {
+		LOG_E("cannot start a connection thread");
+		s->conns = c->next;
+		if (c->next)
+			c->next->prev = NULL;
+		s->nconns--;
+		close(fd);
+		free(c);
+	}
+	pthread_attr_destroy(&at);
+}
+
+static void *accept_main(void *arg)
+{
+	rpc_server *s = arg;
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd, e, stop;
+
+		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		e = errno;
+		pthread_mutex_lock(&s->mu);
+		stop = s->stopping;
+		if (fd >= 0 && !stop)
+			add_conn(s, fd, &ss, sl);
+		pthread_mutex_unlock(&s->mu);
+		if (stop) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		if (fd >= 0 || e == EINTR || e == ECONNABORTED)
+			continue;
+		if (e == EINVAL) /* the listener was shut down */
+			break;
+		LOG_W("accept on %s:%u: %s", s->addrtext, s->port, strerror(e));
+		/* EMFILE and friends: give the connections time to end. */
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	return NULL;
+}
+
+/* ---- rpcbind ---- */
+
+/* Whether something accepts TCP on 127.0.0.1:111 within a short time, so
+ * that registering can never hang the start-up. */
+static int rpcbind_answers(void)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	socklen_t sl;
+	int fd, err = 1, ok = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(111);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, RPCBIND_PROBE_MS) == 1) {
+			sl = sizeof(err);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) ==
+			            0 &&
+			    err == 0)
+				ok = 1;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+static void rpcbind_register(rpc_server *s)
+{
+	const char *netid = s->family == AF_INET6 ? "tcp6" : "tcp";
+	struct netconfig *nc;
+	struct netbuf *nb = NULL;
+	char uaddr[INET6_ADDRSTRLEN + 16];
+	size_t i;
+
+	if (!rpcbind_answers()) {
+		LOG_I("no rpcbind on 127.0.0.1:111: clients must mount with "
+		      "port=%u,mountport=%u",
+		      s->port, s->port);
+		return;
+	}
+	nc = getnetconfigent(netid);
+	if (nc == NULL) {
+		LOG_W("no netconfig entry for %s: not registering", netid);
+		return;
+	}
+	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", s->addrtext, s->port >> 8,
+	         s->port & 0xff);
+	nb = uaddr2taddr(nc, uaddr);
+	if (nb == NULL) {
+		LOG_W("cannot make an rpcbind address of %s", uaddr);
+		goto out;
+	}
+	for (i = 0; i < s->cfg.nprogs; i++) {
+		const rpc_program *p = s->cfg.progs[i];
+
+		(void)rpcb_unset(p->prog, p->vers, nc);
+		if (!rpcb_set(p->prog, p->vers, nc, nb))
+			LOG_W("rpcbind refused %s v%u on %s", p->name, p->vers,
+			      uaddr);
+		else
+			s->registered = 1;
+	}
+	if (s->registered)
+		LOG_I("registered with rpcbind on %s %s", netid, uaddr);
+out:
+	if (nb != NULL) {
+		free(nb->buf);
+		free(nb);
+	}
+	freenetconfigent(nc);
+}
+
+static void rpcbind_unregister(rpc_server *s)
+{
+	struct netconfig *nc;
+	size_t i;
+
+	if (!s->registered || !rpcbind_answers())
+		return;
+	nc = getnetconfigent(s->family == AF_INET6 ? "tcp6" : "tcp");
+	if (nc == NULL)
+		return;
+	for (i = 0; i < s->cfg.nprogs; i++)
+		(void)rpcb_unset(s->cfg.progs[i]->prog, s->cfg.progs[i]->vers,
+		                 nc);
+	freenetconfigent(nc);
+}
+
+/* ---- start and stop ---- */
+
+static int open_listener(rpc_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, e, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, s->cfg.addr,
+	              &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(s->cfg.port);
+		sl = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, s->cfg.addr,
+	                     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(s->cfg.port);
+		sl = sizeof(*s6);
+	} else {
+		LOG_E("listen address '%s' is not a numeric IPv4/IPv6 address",
+		      s->cfg.addr);
+		return MAGMA_ECONFIG;
+	}
+	s->family = ss.ss_family;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		LOG_E("socket: %s", strerror(e));
+		return merr_from_errno(e);
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		e = errno;
+		LOG_E("cannot bind %s:%u: %s", s->cfg.addr, s->cfg.port,
+		      strerror(e));
+		close(fd);
+		return e == EADDRINUSE ? MAGMA_EADDRINUSE : merr_from_errno(e);
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		e = errno;
+		LOG_E("listen on %s:%u: %s", s->cfg.addr, s->cfg.port,
+		      strerror(e));
+		close(fd);
+		return e == EADDRINUSE ? MAGMA_EADDRINUSE : merr_from_errno(e);
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		e = errno;
+		close(fd);
+		return merr_from_errno(e);
+	}
+	s->port = ntohs(ss.ss_family == AF_INET
+	                        ? ((struct sockaddr_in *)&ss)->sin_port
+	                        : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	s->lfd = fd;
+	return 0;
+}
+
+int rpc_server_start(rpc_server **out, const rpc_server_config *cfg)
+{
+	rpc_server *s;
+	int rc;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return MAGMA_ENOMEM;
+	s->cfg = *cfg;
+	s->lfd = -1;
+	snprintf(s->addrtext, sizeof(s->addrtext), "%s", cfg->addr);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+
+	rc = open_listener(s);
+	if (rc < 0)
+		goto out;
+	if (pthread_create(&s->accept_th, NULL, accept_main, s) != 0) {
+		LOG_E("cannot start the accept thread");
+		rc = MAGMA_ESYS;
+		goto out;
+	}
+	s->accept_started = 1;
+	LOG_I("serving RPC on %s:%u", s->addrtext, s->port);
+	if (cfg->use_rpcbind)
+		rpcbind_register(s);
+	*out = s;
+	rc = 0;
+out:
+	if (rc < 0) {
+		if (s->lfd >= 0)
+			close(s->lfd);
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+	}
+	return rc;
+}
+
+uint16_t rpc_server_port(const rpc_server *s)
+{
+	return s->port;
+}
+
+void rpc_server_stop(rpc_server *s)
+{
+	rpc_conn *c;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_mutex_unlock(&s->mu);
+	/* Wakes accept() with EINVAL on Linux. */
+	shutdown(s->lfd, SHUT_RDWR);
+	if (s->accept_started)
+		pthread_join(s->accept_th, NULL);
+	close(s->lfd);
+
+	pthread_mutex_lock(&s->mu);
+	for (c = s->conns; c != NULL; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	while (s->nconns > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+
+	rpcbind_unregister(s);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
