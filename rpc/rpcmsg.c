@@ -124,7 +124,7 @@ static int get_auth(XDR *x, uint32_t *flavor, uint8_t body[RPC_MAX_AUTH],
 	if (!xdr_u_int32_t(x, flavor) || !xdr_u_int32_t(x, blen))
 		return MAGMA_EGARBAGE;
 	if (*blen > RPC_MAX_AUTH)
-		return MAGMA_EGARBAGE;
+		return MAGMA_ERANGE; /* decodable header, refused credential */
 	if (!xdr_opaque(x, (char *)body, *blen))
 		return MAGMA_EGARBAGE;
 	return 0;
@@ -181,9 +181,25 @@ int rpcmsg_decode_call(const void *rec, size_t len, rpcmsg_call *call)
 	if (!xdr_u_int32_t(&x, &c.prog) || !xdr_u_int32_t(&x, &c.vers) ||
 	    !xdr_u_int32_t(&x, &c.proc))
 		goto out;
-	if (get_auth(&x, &c.flavor, cred, &credlen) < 0 ||
-	    get_auth(&x, &verflav, verf, &verflen) < 0)
+	/* An oversized body still leaves xid and call intact: refuse it with
+	 * AUTH_ERROR so the client is not left waiting for a reply. */
+	rc = get_auth(&x, &c.flavor, cred, &credlen);
+	if (rc == MAGMA_ERANGE) {
+		c.deny = RPCMSG_DENY_AUTH;
+		c.auth_stat = AUTH_BADCRED;
+		goto done;
+	}
+	if (rc == 0)
+		rc = get_auth(&x, &verflav, verf, &verflen);
+	if (rc == MAGMA_ERANGE) {
+		c.deny = RPCMSG_DENY_AUTH;
+		c.auth_stat = AUTH_BADVERF;
+		goto done;
+	}
+	if (rc < 0) {
+		rc = MAGMA_EGARBAGE;
 		goto out;
+	}
 	c.args_off = xdr_getpos(&x);
 
 	switch (c.flavor) {

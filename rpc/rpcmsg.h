@@ -84,8 +84,9 @@ typedef struct rpcmsg_call {
 /* Decode the call header of a record of len bytes.
  * Returns 0 with *call filled: if call->deny is not RPCMSG_SERVE, answer
  * with rpcmsg_encode_denied() and do not dispatch.  MAGMA_EGARBAGE when
- * the record is not a decodable CALL (truncated, a REPLY, an opaque_auth
- * over RPC_MAX_AUTH): there is nothing sensible to answer.
+ * the record is not a decodable CALL (truncated, a REPLY): there is
+ * nothing sensible to answer.  A credential or verifier body over
+ * RPC_MAX_AUTH is denied with AUTH_BADCRED or AUTH_BADVERF.
  * AUTH_NONE gives uid/gid RPC_NOBODY; AUTH_SYS with a machine name over
  * 255 bytes or over 16 gids, or an unknown flavor, is AUTH_BADCRED. */
 int rpcmsg_decode_call(const void *rec, size_t len, rpcmsg_call *call);

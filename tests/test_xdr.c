@@ -275,8 +275,9 @@ static void test_call_huge_auth(void)
 		w.b[30] = (uint8_t)(lens[i] >> 8);
 		w.b[31] = (uint8_t)lens[i];
 		memset(w.b + w.n, 0, 600);
-		CU_ASSERT_EQUAL(rpcmsg_decode_call(w.b, w.n + 600, &c),
-		                MAGMA_EGARBAGE);
+		CU_ASSERT_EQUAL(rpcmsg_decode_call(w.b, w.n + 600, &c), 0);
+		CU_ASSERT_EQUAL(c.deny, RPCMSG_DENY_AUTH);
+		CU_ASSERT_EQUAL(c.auth_stat, AUTH_BADCRED);
 		/* verifier length */
 		build_call(&w, 2, AUTH_NONE, NULL);
 		w.b[36] = (uint8_t)(lens[i] >> 24);
@@ -284,8 +285,9 @@ static void test_call_huge_auth(void)
 		w.b[38] = (uint8_t)(lens[i] >> 8);
 		w.b[39] = (uint8_t)lens[i];
 		memset(w.b + w.n, 0, 600);
-		CU_ASSERT_EQUAL(rpcmsg_decode_call(w.b, w.n + 600, &c),
-		                MAGMA_EGARBAGE);
+		CU_ASSERT_EQUAL(rpcmsg_decode_call(w.b, w.n + 600, &c), 0);
+		CU_ASSERT_EQUAL(c.deny, RPCMSG_DENY_AUTH);
+		CU_ASSERT_EQUAL(c.auth_stat, AUTH_BADVERF);
 	}
 	/* Exactly 400 bytes is allowed. */
 	{
