@@ -14,6 +14,12 @@
 int unit_suite_store(void);
 int unit_suite_keys(void);
 int unit_suite_fh(void);
+int unit_suite_xdr(void);
+int unit_suite_nfs3(void);
+int unit_suite_config(void);
+int unit_suite_fs(void);
+int unit_suite_tls(void);
+int unit_suite_ring(void);
 
 /* A fresh, empty directory under /tmp, made with mkdtemp.  The runner
  * owns the returned string (valid until exit) and removes the directory
