@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_internal.h"
 #include "fs_rec.h"
 #include "merr.h"
 #include "mlog.h"
@@ -211,10 +212,14 @@ int fs_rec_decode(const void *val, size_t len, fs_rec *r)
 	r_bytes(&b, r->verf, 8);
 	r->target_len = (uint32_t)r_uint(&b, 2);
 	if (r->target_len > FS_PATH_MAX || r->type < FS_REG ||
-	    r->type > FS_FIFO || r->has_verf > 1 || r->size > FS_MAX_FILE_SIZE)
+	    r->type > FS_FIFO || r->has_verf > 1 || r->size > FS_MAX_FILE_SIZE) {
 		b.bad = 1;
-	else
+		r->target_len = 0; /* never index past target[] below */
+	} else {
 		r_bytes(&b, r->target, r->target_len);
+		if (memchr(r->target, 0, r->target_len))
+			b.bad = 1; /* symlink targets never hold NUL */
+	}
 	r->target[r->target_len] = 0;
 	return r_finish(&b, "flare");
 }
@@ -283,6 +288,10 @@ int fs_ent_decode(const void *sub, size_t sublen, const void *val,
 			b.bad = 1;
 		else
 			r_bytes(&b, e->name, e->namelen);
+		/* A name the namespace could never have written: '/', NUL,
+		 * "." or "..". */
+		if (!b.bad && fs_name_check(e->name, e->namelen) != 0)
+			b.bad = 1;
 	} else {
 		b.bad = 1;
 	}

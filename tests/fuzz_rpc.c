@@ -2,11 +2,8 @@
  * marking, the call header with its credentials, the reply encoders and
  * the MOUNT path argument.
  *
- * Built with -DMAGMA_LIBFUZZER and -fsanitize=fuzzer it is a libFuzzer
- * target.  Otherwise main() runs it over seed calls and bounded
- * deterministic mutations of them (for `make check`):
- *   tests/fuzz_rpc [-n COUNT] [-s SEED] [FILE...]
- * FILEs (a corpus or crash reproducers) are run once each instead. */
+ * A libFuzzer target, or run by tests/fuzz_main.c over mutations of the
+ * seed calls below (see fuzz.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +13,7 @@
 
 #include "merr.h"
 #include "rpc/rpcmsg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz.h"
 
 static void fuzz_call(const uint8_t *rec, size_t len)
 {
@@ -76,27 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef MAGMA_LIBFUZZER
 
-#define FUZZ_MAX 2048
-
-static uint64_t fuzz_state;
-
-static uint32_t rnd(void)
-{
-	/* xorshift64*: deterministic for a given seed. */
-	fuzz_state ^= fuzz_state >> 12;
-	fuzz_state ^= fuzz_state << 25;
-	fuzz_state ^= fuzz_state >> 27;
-	return (uint32_t)((fuzz_state * 2685821657736338717ull) >> 32);
-}
-
-static size_t put32(uint8_t *p, size_t n, uint32_t v)
-{
-	p[n] = (uint8_t)(v >> 24);
-	p[n + 1] = (uint8_t)(v >> 16);
-	p[n + 2] = (uint8_t)(v >> 8);
-	p[n + 3] = (uint8_t)v;
-	return n + 4;
-}
+const unsigned long fuzz_count = 200000;
 
 /* A marked MNT call with an AUTH_SYS credential. */
 static size_t seed_call(uint8_t *p, uint32_t flavor, uint32_t ngids)
@@ -104,129 +80,49 @@ static size_t seed_call(uint8_t *p, uint32_t flavor, uint32_t ngids)
 	size_t n = 4, credlen_at;
 	uint32_t i;
 
-	n = put32(p, n, rnd());
-	n = put32(p, n, CALL);
-	n = put32(p, n, 2);
-	n = put32(p, n, 100005);
-	n = put32(p, n, 3);
-	n = put32(p, n, 1);
-	n = put32(p, n, flavor);
+	n = fuzz_put32(p, n, fuzz_rnd());
+	n = fuzz_put32(p, n, CALL);
+	n = fuzz_put32(p, n, 2);
+	n = fuzz_put32(p, n, 100005);
+	n = fuzz_put32(p, n, 3);
+	n = fuzz_put32(p, n, 1);
+	n = fuzz_put32(p, n, flavor);
 	credlen_at = n;
 	n += 4;
 	if (flavor == AUTH_SYS) {
-		n = put32(p, n, 1);
-		n = put32(p, n, 8);
+		n = fuzz_put32(p, n, 1);
+		n = fuzz_put32(p, n, 8);
 		memcpy(p + n, "hostname", 8);
 		n += 8;
-		n = put32(p, n, 1000);
-		n = put32(p, n, 100);
-		n = put32(p, n, ngids);
+		n = fuzz_put32(p, n, 1000);
+		n = fuzz_put32(p, n, 100);
+		n = fuzz_put32(p, n, ngids);
 		for (i = 0; i < ngids; i++)
-			n = put32(p, n, i);
+			n = fuzz_put32(p, n, i);
 	}
-	put32(p, credlen_at, (uint32_t)(n - credlen_at - 4));
-	n = put32(p, n, AUTH_NONE);
-	n = put32(p, n, 0);
-	n = put32(p, n, 1);
+	fuzz_put32(p, credlen_at, (uint32_t)(n - credlen_at - 4));
+	n = fuzz_put32(p, n, AUTH_NONE);
+	n = fuzz_put32(p, n, 0);
+	n = fuzz_put32(p, n, 1);
 	memcpy(p + n, "/\0\0\0", 4);
 	n += 4;
-	put32(p, 0, RPC_LAST_FRAG | (uint32_t)(n - 4));
+	fuzz_put32(p, 0, RPC_LAST_FRAG | (uint32_t)(n - 4));
 	return n;
 }
 
-static void mutate(uint8_t *p, size_t *n)
-{
-	static const uint32_t interesting[] = {
-		0,          1,          2,          3,          16,        17,
-		255,        256,        400,        401,        1024,      1025,
-		0x7fffffff, 0x80000000, 0x80000004, 0xfffffffc, 0xffffffff
-	};
-	uint32_t k = rnd() % 5, pos;
-
-	if (*n == 0)
-		return;
-	pos = rnd() % (uint32_t)*n;
-	switch (k) {
-	case 0: /* flip bits */ p[pos] ^= (uint8_t)(1u << (rnd() % 8)); break;
-	case 1: /* an interesting word at an aligned place */
-		pos &= ~3u;
-		if (pos + 4 <= *n)
-			put32(p, pos,
-			      interesting[rnd() % (sizeof(interesting) /
-			                           sizeof(interesting[0]))]);
-		break;
-	case 2: /* truncate */ *n = pos; break;
-	case 3: /* random byte */ p[pos] = (uint8_t)rnd(); break;
-	default: /* append junk */
-		while (*n < FUZZ_MAX && (rnd() % 8) != 0)
-			p[(*n)++] = (uint8_t)rnd();
-		break;
-	}
-}
-
-static int run_file(const char *path)
-{
-	static uint8_t buf[RPC_MAX_RECORD + 1024];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL) {
-		perror(path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
+size_t fuzz_seed(uint8_t *buf, size_t cap)
 {
 	static const uint32_t flavors[] = { AUTH_NONE, AUTH_SYS, AUTH_SYS,
 		                            RPCSEC_GSS };
-	uint8_t buf[FUZZ_MAX];
-	unsigned long count = 200000, i;
-	unsigned long seed = 1;
-	int a, rc = 0;
+	size_t n = seed_call(buf, flavors[fuzz_rnd() % 4], fuzz_rnd() % 18);
 
-	for (a = 1; a < argc; a++) {
-		if (strcmp(argv[a], "-n") == 0 && a + 1 < argc)
-			count = strtoul(argv[++a], NULL, 0);
-		else if (strcmp(argv[a], "-s") == 0 && a + 1 < argc)
-			seed = strtoul(argv[++a], NULL, 0);
-		else
-			break;
+	/* Sometimes two records, the second split in two. */
+	if (fuzz_rnd() % 4 == 0 && 2 * n + 8 <= cap) {
+		memcpy(buf + n, buf, n);
+		fuzz_put32(buf, n, 8);
+		n *= 2;
 	}
-	if (a < argc) {
-		for (; a < argc; a++)
-			rc |= run_file(argv[a]);
-		return rc;
-	}
-	fuzz_state = seed * 0x9e3779b97f4a7c15ull + 1;
-	for (i = 0; i < count; i++) {
-		size_t n;
-		uint32_t m, j;
-
-		if (i % 16 == 15) { /* pure noise now and then */
-			n = rnd() % 256;
-			for (j = 0; j < n; j++)
-				buf[j] = (uint8_t)rnd();
-		} else {
-			n = seed_call(buf, flavors[rnd() % 4], rnd() % 18);
-			/* Sometimes two records, the second split in two. */
-			if (rnd() % 4 == 0 && 2 * n + 8 <= FUZZ_MAX) {
-				memcpy(buf + n, buf, n);
-				put32(buf, n, 8);
-				n *= 2;
-			}
-			m = 1 + rnd() % 4;
-			for (j = 0; j < m; j++)
-				mutate(buf, &n);
-		}
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	printf("fuzz_rpc: %lu inputs (seed %lu), no crash\n", count, seed);
-	return 0;
+	return n;
 }
 
 #endif
