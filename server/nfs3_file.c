@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "merr.h"
+#include "mlog.h"
 
 int nfs3_read(rpc_req *req, void *argp, void *resp)
 {
@@ -82,6 +83,8 @@ int nfs3_write(rpc_req *req, void *argp, void *resp)
 	}
 	if (count > NFS3_WTMAX)
 		count = NFS3_WTMAX;
+	LOG_D("WRITE off %llu count %u stable %d",
+	      (unsigned long long)args->offset, count, (int)args->stable);
 	err = fs_write(req->fs, &req->cred, &ref, args->offset,
 		       args->data.data_val, count, (int)args->stable,
 		       &committed, &wcc);

@@ -14,16 +14,34 @@
  *
  * Durability: every write commits with LMDB's default synced commit, also
  * for KV_UNSTABLE.  MDB_NOSYNC/MDB_NOMETASYNC would be faster but can
- * corrupt the whole store on power loss, and integrity wins over speed. */
+ * corrupt the whole store on power loss, and integrity wins over speed.
+ * So kv_sync has nothing left to do.
+ *
+ * Growth: a commit that makes the data file longer costs an ext4 journal
+ * commit on top of LMDB's two flushes (block allocation and size are
+ * metadata); measured here, 1 MiB commits run at ~240 MB/s into a growing
+ * file and ~850 MB/s into an already written one.  So before a write
+ * transaction runs, the file is extended with real zero blocks (not
+ * fallocate: unwritten extents need the journal too) in large steps,
+ * while the transaction holds LMDB's writer lock, so no commit writes
+ * there meanwhile.  LMDB ignores bytes past its last page.  The zeros go
+ * through a second, O_DIRECT descriptor when the file system allows it,
+ * so growth costs the disk a write but no page-cache copy.  Growth never
+ * passes the map size and takes at most 1/8 of the free disk; a failed
+ * growth (ENOSPC) is only a missed speed-up: LMDB then extends the file
+ * itself with pwrite and reports MDB_MAP_FULL/ENOSPC as before. */
+#define _GNU_SOURCE /* O_DIRECT */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "merr.h"
 #include "mlog.h"
@@ -36,6 +54,9 @@
 #define STORE_META_VAL_MAX 256
 #define STORE_MAXREADERS 512 /* concurrent read calls before EJUKEBOX */
 #define STORE_FORMAT 1u
+#define STORE_GROW_STEP (64ull << 20)  /* zeros added at a time */
+#define STORE_GROW_SLACK (8ull << 20)  /* headroom kept past a txn's need */
+#define STORE_ZERO_BUF (1u << 20)
 
 struct store {
 	kv kv; /* first: store_kv() hands out &s->kv */
@@ -43,6 +64,11 @@ struct store {
 	MDB_dbi rec;
 	MDB_dbi meta;
 	char *dir; /* owned: strdup of cfg->dir, for statvfs and logs */
+	uint64_t map_size;
+	int fd;          /* LMDB's data file descriptor (not owned) */
+	int dfd;         /* owned: O_DIRECT descriptor of it, or -1 */
+	uint8_t *zeros;  /* owned: STORE_ZERO_BUF zero bytes for growth */
+	int grow_off;    /* growth failed for lack of space: stop trying */
 };
 
 /* ---- error translation: the one place LMDB codes become MAGMA_E* ---- */
@@ -411,6 +437,73 @@ static int batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n)
 	return rc;
 }
 
+/* Bytes a batch may add to the file: values and keys, with room for
+ * page headers, split branches and the free list. */
+static uint64_t batch_need(const kv_batch *b, size_t n)
+{
+	uint64_t need = 256u << 10;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < b[i].nops; j++)
+			need += b[i].ops[j].vallen + 2 * STORE_KEYMAX + 64;
+	return need + need / 4;
+}
+
+/* Make sure the data file holds need bytes of written zeros past LMDB's
+ * last page (see "Growth" above).  Runs inside a write transaction, so
+ * nothing else writes past the end meanwhile.  Never fails: a failure
+ * only leaves LMDB to grow the file itself. */
+static void store_grow(store *s, uint64_t need)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat st;
+	struct statvfs vfs;
+	uint64_t used, want, avail, end;
+
+	if (s->grow_off || !s->zeros || s->fd < 0 ||
+	    mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms) ||
+	    fstat(s->fd, &st))
+		return;
+	used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)st.st_size >= used + need + STORE_GROW_SLACK)
+		return;
+	want = used + need + STORE_GROW_SLACK + STORE_GROW_STEP;
+	if (want > s->map_size)
+		want = s->map_size;
+	if (statvfs(s->dir, &vfs) != 0)
+		return;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize / 8;
+	if (want > (uint64_t)st.st_size + avail)
+		want = (uint64_t)st.st_size + avail;
+	want -= want % STORE_ZERO_BUF;
+	for (end = (uint64_t)st.st_size; end < want;) {
+		size_t n = want - end < STORE_ZERO_BUF ? want - end
+		                                         : STORE_ZERO_BUF;
+		ssize_t w = -1;
+		if (s->dfd >= 0) {
+			w = pwrite(s->dfd, s->zeros, n, (off_t)end);
+			if (w < 0 && errno == EINVAL) { /* no O_DIRECT here */
+				close(s->dfd);
+				s->dfd = -1;
+			}
+		}
+		if (s->dfd < 0)
+			w = pwrite(s->fd, s->zeros, n, (off_t)end);
+		if (w <= 0) {
+			if (w < 0 && (errno == ENOSPC || errno == EDQUOT)) {
+				LOG_I("%s: disk full, store file not grown "
+				      "ahead any more", s->dir);
+				s->grow_off = 1;
+			}
+			break;
+		}
+		end += (uint64_t)w;
+	}
+	if (end > (uint64_t)st.st_size)
+		(void)fdatasync(s->fd);
+}
+
 /* One write transaction for the whole batch: all or nothing.  durability
  * is ignored on purpose: every commit is synced (see the file comment).
  * Any failure (a condition, MDB_MAP_FULL, ...) aborts the transaction,
@@ -428,7 +521,10 @@ static int local_apply(kv *k, const kv_batch *b, size_t n, int durability)
 		return MAGMA_EINVAL;
 	rc = store_err(mdb_txn_begin(s->env, NULL, 0, &txn),
 	               "mdb_txn_begin(write)");
-	if (rc || (rc = batch_run(s, txn, b, n)))
+	if (rc)
+		goto out;
+	store_grow(s, batch_need(b, n));
+	if ((rc = batch_run(s, txn, b, n)))
 		goto out;
 	rc = write_commit(txn);
 	txn = NULL; /* commit frees it, even on failure */
@@ -437,9 +533,12 @@ out:
 	return rc;
 }
 
+/* Every commit was already synced before local_apply returned, so an
+ * fdatasync here would only cost a flush for nothing. */
 static int local_sync(kv *k)
 {
-	return store_err(mdb_env_sync(kv_store(k)->env, 1), "mdb_env_sync");
+	(void)k;
+	return 0;
 }
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -454,7 +553,8 @@ static int local_stat(kv *k, kv_stat *st)
 	MDB_stat ms;
 	MDB_txn *txn = NULL;
 	struct statvfs vfs;
-	uint64_t used;
+	struct stat fst;
+	uint64_t used, ahead = 0;
 	int rc;
 
 	if (statvfs(s->dir, &vfs) != 0) {
@@ -467,11 +567,15 @@ static int local_stat(kv *k, kv_stat *st)
 	    (rc = store_err(mdb_stat(txn, s->rec, &ms), "mdb_stat")))
 		goto out;
 	used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	/* Zeros grown ahead are the store's own free space. */
+	if (s->fd >= 0 && fstat(s->fd, &fst) == 0 &&
+	    (uint64_t)fst.st_size > used)
+		ahead = (uint64_t)fst.st_size - used;
 	st->bytes_total =
 	        min64(info.me_mapsize, (uint64_t)vfs.f_blocks * vfs.f_frsize);
 	st->bytes_free =
 	        min64(used < info.me_mapsize ? info.me_mapsize - used : 0,
-	              (uint64_t)vfs.f_bavail * vfs.f_frsize);
+	              (uint64_t)vfs.f_bavail * vfs.f_frsize + ahead);
 	st->bytes_avail = st->bytes_free;
 	st->records = ms.ms_entries;
 out:
@@ -617,6 +721,14 @@ static int store_env_open(store *s, uint64_t map_size)
 		LOG_E("cannot open store %s: %s", path, mdb_strerror(rc));
 		return store_code(rc);
 	}
+	if (mdb_env_get_fd(s->env, &s->fd) != 0)
+		s->fd = -1;
+	/* Aligned for O_DIRECT; NULL: no growth ahead. */
+	if (posix_memalign((void **)&s->zeros, 4096, STORE_ZERO_BUF) == 0)
+		memset(s->zeros, 0, STORE_ZERO_BUF);
+	else
+		s->zeros = NULL;
+	s->dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	/* Free reader slots left by a crashed process of an earlier run. */
 	if (mdb_reader_check(s->env, &dead) == 0 && dead)
 		LOG_W("%s: cleared %d stale reader slots", path, dead);
@@ -635,14 +747,16 @@ int store_open(store **out, const store_config *cfg)
 		goto out;
 	}
 	s->kv.ops = &local_ops;
+	s->fd = -1;
+	s->dfd = -1;
+	s->map_size = cfg->map_size ? cfg->map_size : STORE_MAP_DEFAULT;
 	if (mkdir(s->dir, 0700) != 0 && (rc = errno) != EEXIST) {
 		LOG_E("cannot create store directory %s: %s", s->dir,
 		      strerror(rc));
 		rc = store_code(rc);
 		goto out;
 	}
-	if ((rc = store_env_open(s, cfg->map_size ? cfg->map_size
-	                                          : STORE_MAP_DEFAULT)) ||
+	if ((rc = store_env_open(s, s->map_size)) ||
 	    (rc = store_init_dbs(s)))
 		goto out;
 	*out = s;
@@ -658,6 +772,9 @@ void store_close(store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->dfd >= 0)
+		close(s->dfd);
+	free(s->zeros);
 	free(s->dir);
 	free(s);
 }
