@@ -53,6 +53,6 @@ void mlog_write(int level, const char *func, const char *fmt, ...)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	pthread_mutex_lock(&mlog_lock);
 	fprintf(stderr, "%s.%03ldZ %s[%s] %s: %s\n", when, ts.tv_nsec / 1000000,
-		mlog_ident, tag[level], func, msg);
+	        mlog_ident, tag[level], func, msg);
 	pthread_mutex_unlock(&mlog_lock);
 }

@@ -18,12 +18,12 @@ void mlog_init(const char *ident, int use_syslog, int level);
 int mlog_parse_level(const char *s);
 
 void mlog_write(int level, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
-#define mlog(level, ...)                                                   \
-	do {                                                               \
-		if ((level) <= mlog_level_now)                             \
-			mlog_write((level), __func__, __VA_ARGS__);        \
+#define mlog(level, ...)                                                       \
+	do {                                                                   \
+		if ((level) <= mlog_level_now)                                 \
+			mlog_write((level), __func__, __VA_ARGS__);            \
 	} while (0)
 
 #define LOG_E(...) mlog(MLOG_ERR, __VA_ARGS__)

@@ -23,8 +23,8 @@
 #define FH_LEN 56
 
 int fh_encode(const magma_keys *k, uint16_t export_id, const fs_ref *ref,
-	      uint8_t out[FH_LEN]);
+              uint8_t out[FH_LEN]);
 int fh_decode(const magma_keys *k, const void *fh, size_t len,
-	      uint16_t *export_id, fs_ref *ref);
+              uint16_t *export_id, fs_ref *ref);
 
 #endif

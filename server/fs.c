@@ -104,8 +104,7 @@ void fs_wcc_post(fs_wcc *w, const fs_node *n)
 
 int fs_name_check(const char *name, size_t len)
 {
-	if (len == 0 || !name || memchr(name, '/', len) ||
-	    memchr(name, 0, len))
+	if (len == 0 || !name || memchr(name, '/', len) || memchr(name, 0, len))
 		return MAGMA_EINVAL;
 	if (len > FS_NAME_MAX)
 		return MAGMA_ENAMETOOLONG;
@@ -117,13 +116,13 @@ int fs_name_check(const char *name, size_t len)
 }
 
 void fs_ents_key(fs *f, const uint8_t dir_id[KEYS_ID_LEN],
-		 uint8_t out[KEYS_RING_LEN])
+                 uint8_t out[KEYS_RING_LEN])
 {
 	keys_ring_derived(f->keys, "dirents", dir_id, out);
 }
 
 int fs_bind_get(fs *f, const fs_ref *dir, const char *name, size_t len,
-		uint8_t nkey[KEYS_RING_LEN], fs_bind *b, uint64_t *ver)
+                uint8_t nkey[KEYS_RING_LEN], fs_bind *b, uint64_t *ver)
 {
 	void *val = NULL;
 	size_t vlen = 0;
@@ -139,7 +138,7 @@ int fs_bind_get(fs *f, const fs_ref *dir, const char *name, size_t len,
 }
 
 int fs_lookup_node(fs *f, const fs_node *dir, const char *name, size_t len,
-		   fs_node *n)
+                   fs_node *n)
 {
 	uint8_t nkey[KEYS_RING_LEN];
 	fs_bind b;
@@ -193,7 +192,7 @@ static kv_op *tx_op(fs_tx *t, int kind, const void *sub, size_t sublen)
 }
 
 void fs_tx_put(fs_tx *t, const void *sub, size_t sublen, uint8_t *val,
-	       size_t len, uint64_t expect)
+               size_t len, uint64_t expect)
 {
 	kv_op *op = tx_op(t, KV_PUT, sub, sublen);
 	if (!op || !val) {
@@ -216,7 +215,7 @@ void fs_tx_del(fs_tx *t, const void *sub, size_t sublen, uint64_t expect)
 }
 
 void fs_tx_del_range(fs_tx *t, const void *from, size_t fromlen,
-		     const void *end, size_t endlen)
+                     const void *end, size_t endlen)
 {
 	kv_op *op = tx_op(t, KV_DEL_RANGE, from, fromlen);
 	if (!op)
@@ -242,13 +241,13 @@ void fs_tx_put_node(fs_tx *t, const fs_node *n, int create)
 		return;
 	}
 	fs_tx_put(t, sub, sizeof(sub), val, len,
-		  create ? KV_VER_ABSENT : n->ver);
+	          create ? KV_VER_ABSENT : n->ver);
 }
 
 void fs_tx_put_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
-		    const uint8_t nkey[KEYS_RING_LEN], const char *name,
-		    size_t len, const fs_node *n, uint64_t bind_expect,
-		    uint64_t ent_expect)
+                    const uint8_t nkey[KEYS_RING_LEN], const char *name,
+                    size_t len, const fs_node *n, uint64_t bind_expect,
+                    uint64_t ent_expect)
 {
 	uint8_t ekey[KEYS_RING_LEN], esub[FS_SUB_ENTRY_LEN];
 	fs_bind b = { .type = n->rec.type, .ref = n->ref };
@@ -276,8 +275,8 @@ void fs_tx_put_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
 }
 
 void fs_tx_del_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
-		    const uint8_t nkey[KEYS_RING_LEN], uint64_t bind_ver,
-		    uint64_t ent_ver)
+                    const uint8_t nkey[KEYS_RING_LEN], uint64_t bind_ver,
+                    uint64_t ent_ver)
 {
 	uint8_t ekey[KEYS_RING_LEN], esub[FS_SUB_ENTRY_LEN];
 
@@ -374,7 +373,10 @@ void fs_close(fs *f)
 	free(f);
 }
 
-void fs_root(fs *f, fs_ref *out) { *out = f->root; }
+void fs_root(fs *f, fs_ref *out)
+{
+	*out = f->root;
+}
 
 void fs_write_verifier(fs *f, uint8_t out[8])
 {
@@ -399,8 +401,8 @@ static int fs_time_eq(const fs_time *a, const fs_time *b)
 
 /* One attempt of SETATTR: read, check, change, put conditionally. */
 static int fs_setattr_once(fs *f, const fs_cred *c, const fs_ref *ref,
-			   const fs_sattr *sa, const fs_time *guard,
-			   fs_wcc *wcc)
+                           const fs_sattr *sa, const fs_time *guard,
+                           fs_wcc *wcc)
 {
 	fs_node n;
 	fs_time now;
@@ -458,8 +460,8 @@ out:
 	return rc;
 }
 
-int fs_setattr(fs *f, const fs_cred *c, const fs_ref *ref,
-	       const fs_sattr *sa, const fs_time *guard, fs_wcc *wcc)
+int fs_setattr(fs *f, const fs_cred *c, const fs_ref *ref, const fs_sattr *sa,
+               const fs_time *guard, fs_wcc *wcc)
 {
 	int rc = MAGMA_ECONFLICT;
 	if (wcc)
@@ -471,7 +473,7 @@ int fs_setattr(fs *f, const fs_cred *c, const fs_ref *ref,
 }
 
 int fs_access(fs *f, const fs_cred *c, const fs_ref *ref, uint32_t want,
-	      uint32_t *granted, fs_attr *attr)
+              uint32_t *granted, fs_attr *attr)
 {
 	fs_node n;
 	int rc = fs_node_get(f, ref, &n);
@@ -483,7 +485,7 @@ int fs_access(fs *f, const fs_cred *c, const fs_ref *ref, uint32_t want,
 }
 
 int fs_readlink(fs *f, const fs_cred *c, const fs_ref *ref, char **target,
-		size_t *len, fs_attr *attr)
+                size_t *len, fs_attr *attr)
 {
 	fs_node n;
 	char *s;

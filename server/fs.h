@@ -45,8 +45,13 @@ typedef struct fs_ref {
 
 /* Types use NFSv3 ftype3 values. */
 enum fs_type {
-	FS_REG = 1, FS_DIR = 2, FS_BLK = 3, FS_CHR = 4,
-	FS_LNK = 5, FS_SOCK = 6, FS_FIFO = 7
+	FS_REG = 1,
+	FS_DIR = 2,
+	FS_BLK = 3,
+	FS_CHR = 4,
+	FS_LNK = 5,
+	FS_SOCK = 6,
+	FS_FIFO = 7
 };
 
 typedef struct fs_time {
@@ -56,25 +61,31 @@ typedef struct fs_time {
 
 typedef struct fs_attr {
 	uint32_t type;
-	uint32_t mode;     /* permission bits incl. setuid/setgid/sticky */
+	uint32_t mode; /* permission bits incl. setuid/setgid/sticky */
 	uint32_t nlink;
 	uint32_t uid, gid;
 	uint64_t size;
-	uint64_t used;     /* bytes of chunks actually stored */
+	uint64_t used; /* bytes of chunks actually stored */
 	uint32_t rdev_major, rdev_minor;
-	uint64_t fileid;   /* stable for the flare's life: from its id */
+	uint64_t fileid; /* stable for the flare's life: from its id */
 	fs_time atime, mtime, ctime;
 } fs_attr;
 
 enum fs_set_time { FS_TIME_DONT = 0, FS_TIME_SERVER = 1, FS_TIME_CLIENT = 2 };
 
 typedef struct fs_sattr {
-	int set_mode; uint32_t mode;
-	int set_uid;  uint32_t uid;
-	int set_gid;  uint32_t gid;
-	int set_size; uint64_t size;
-	int set_atime; fs_time atime; /* enum fs_set_time */
-	int set_mtime; fs_time mtime;
+	int set_mode;
+	uint32_t mode;
+	int set_uid;
+	uint32_t uid;
+	int set_gid;
+	uint32_t gid;
+	int set_size;
+	uint64_t size;
+	int set_atime;
+	fs_time atime; /* enum fs_set_time */
+	int set_mtime;
+	fs_time mtime;
 } fs_sattr;
 
 /* Weak cache consistency data of one object around an operation. */
@@ -102,8 +113,11 @@ typedef struct fs_cred {
 #define FS_ACCESS_EXECUTE 0x20
 
 enum fs_stable { FS_UNSTABLE = 0, FS_DATA_SYNC = 1, FS_FILE_SYNC = 2 };
-enum fs_createhow { FS_CREATE_UNCHECKED = 0, FS_CREATE_GUARDED = 1,
-		    FS_CREATE_EXCLUSIVE = 2 };
+enum fs_createhow {
+	FS_CREATE_UNCHECKED = 0,
+	FS_CREATE_GUARDED = 1,
+	FS_CREATE_EXCLUSIVE = 2
+};
 
 typedef struct fs_stat {
 	uint64_t tbytes, fbytes, abytes;
@@ -133,55 +147,52 @@ void fs_write_verifier(fs *f, uint8_t out[8]);
 
 int fs_getattr(fs *f, const fs_ref *ref, fs_attr *attr);
 /* guard: NULL, or the ctime the object must have (else MAGMA_ENOTSYNC). */
-int fs_setattr(fs *f, const fs_cred *c, const fs_ref *ref,
-	       const fs_sattr *sa, const fs_time *guard, fs_wcc *wcc);
+int fs_setattr(fs *f, const fs_cred *c, const fs_ref *ref, const fs_sattr *sa,
+               const fs_time *guard, fs_wcc *wcc);
 /* LOOKUP, including "." and ".." (".." of the root is the root). */
 int fs_lookup(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, fs_ref *out, fs_attr *attr, fs_attr *dir_attr,
-	      int *dir_attr_valid);
+              size_t namelen, fs_ref *out, fs_attr *attr, fs_attr *dir_attr,
+              int *dir_attr_valid);
 int fs_access(fs *f, const fs_cred *c, const fs_ref *ref, uint32_t want,
-	      uint32_t *granted, fs_attr *attr);
+              uint32_t *granted, fs_attr *attr);
 /* *target is malloc'd (NUL-terminated); caller frees. */
 int fs_readlink(fs *f, const fs_cred *c, const fs_ref *ref, char **target,
-		size_t *len, fs_attr *attr);
+                size_t *len, fs_attr *attr);
 /* Read up to count bytes at off into buf (count bytes long); holes read
  * as zeros. */
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-	    uint32_t count, void *buf, uint32_t *got, int *eof,
-	    fs_attr *attr);
+            uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr);
 /* *committed: the stability actually reached (enum fs_stable). */
 int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-	     const void *data, uint32_t len, int stable, int *committed,
-	     fs_wcc *wcc);
+             const void *data, uint32_t len, int stable, int *committed,
+             fs_wcc *wcc);
 /* COMMIT: make the file's data durable. */
 int fs_commit(fs *f, const fs_ref *ref, fs_wcc *wcc);
 int fs_create(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, int how, const fs_sattr *sa,
-	      const uint8_t verf[8], fs_ref *out, fs_attr *attr,
-	      fs_wcc *dir_wcc);
+              size_t namelen, int how, const fs_sattr *sa,
+              const uint8_t verf[8], fs_ref *out, fs_attr *attr,
+              fs_wcc *dir_wcc);
 int fs_mkdir(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	     fs_wcc *dir_wcc);
+             size_t namelen, const fs_sattr *sa, fs_ref *out, fs_attr *attr,
+             fs_wcc *dir_wcc);
 int fs_symlink(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	       size_t namelen, const char *target, size_t targetlen,
-	       const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	       fs_wcc *dir_wcc);
+               size_t namelen, const char *target, size_t targetlen,
+               const fs_sattr *sa, fs_ref *out, fs_attr *attr, fs_wcc *dir_wcc);
 /* type: FS_BLK, FS_CHR, FS_SOCK or FS_FIFO (else MAGMA_EBADTYPE). */
 int fs_mknod(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, uint32_t type, uint32_t major, uint32_t minor,
-	     const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	     fs_wcc *dir_wcc);
+             size_t namelen, uint32_t type, uint32_t major, uint32_t minor,
+             const fs_sattr *sa, fs_ref *out, fs_attr *attr, fs_wcc *dir_wcc);
 int fs_remove(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, fs_wcc *dir_wcc);
+              size_t namelen, fs_wcc *dir_wcc);
 int fs_rmdir(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, fs_wcc *dir_wcc);
+             size_t namelen, fs_wcc *dir_wcc);
 int fs_rename(fs *f, const fs_cred *c, const fs_ref *fromdir,
-	      const char *fromname, size_t fromlen, const fs_ref *todir,
-	      const char *toname, size_t tolen, fs_wcc *from_wcc,
-	      fs_wcc *to_wcc);
+              const char *fromname, size_t fromlen, const fs_ref *todir,
+              const char *toname, size_t tolen, fs_wcc *from_wcc,
+              fs_wcc *to_wcc);
 int fs_link(fs *f, const fs_cred *c, const fs_ref *file, const fs_ref *dir,
-	    const char *name, size_t namelen, fs_attr *file_attr,
-	    int *file_attr_valid, fs_wcc *dir_wcc);
+            const char *name, size_t namelen, fs_attr *file_attr,
+            int *file_attr_valid, fs_wcc *dir_wcc);
 
 /* READDIR/READDIRPLUS.  Entries are visited in cookie order starting
  * after cookie (0 = from the start; "." is cookie 1, ".." cookie 2, other
@@ -192,19 +203,19 @@ int fs_link(fs *f, const fs_cred *c, const fs_ref *file, const fs_ref *dir,
  * and ref are given when plus is set (else NULL).  *eof is set when every
  * entry was visited. */
 typedef int (*fs_readdir_fn)(void *arg, const char *name, size_t namelen,
-			     uint64_t fileid, uint64_t cookie,
-			     const fs_ref *ref, const fs_attr *attr);
+                             uint64_t fileid, uint64_t cookie,
+                             const fs_ref *ref, const fs_attr *attr);
 int fs_readdir(fs *f, const fs_cred *c, const fs_ref *dir, uint64_t cookie,
-	       uint64_t verf, int plus, fs_readdir_fn fn, void *arg,
-	       uint64_t *verf_out, int *eof, fs_attr *dir_attr);
+               uint64_t verf, int plus, fs_readdir_fn fn, void *arg,
+               uint64_t *verf_out, int *eof, fs_attr *dir_attr);
 
 int fs_statfs(fs *f, fs_stat *st);
 
 /* Walk an absolute path from the root (for magmactl locate): calls fn
  * for each component ("/" first) with its name key and home key. */
 typedef int (*fs_walk_fn)(void *arg, const char *component,
-			  const uint8_t name_key[KEYS_RING_LEN],
-			  const fs_ref *ref, const fs_attr *attr);
+                          const uint8_t name_key[KEYS_RING_LEN],
+                          const fs_ref *ref, const fs_attr *attr);
 int fs_walk(fs *f, const char *path, fs_walk_fn fn, void *arg);
 
 #endif

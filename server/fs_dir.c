@@ -38,7 +38,7 @@ static int ns_run(fs *f, ns_fn fn, void *args)
 /* A directory about to change: it exists, is a directory and c may
  * write and search it. */
 static int dir_for_change(fs *f, const fs_cred *c, const fs_ref *ref,
-			  fs_node *d, fs_wcc *wcc)
+                          fs_node *d, fs_wcc *wcc)
 {
 	int rc = fs_node_get(f, ref, d);
 	if (rc)
@@ -61,10 +61,14 @@ static int same_id(const fs_ref *a, const fs_ref *b)
 }
 
 /* Is directory d empty? */
-static int scan_any(void *arg, const void *sub, size_t sublen,
-		    const void *val, size_t vallen, uint64_t ver)
+static int scan_any(void *arg, const void *sub, size_t sublen, const void *val,
+                    size_t vallen, uint64_t ver)
 {
-	(void)sub; (void)sublen; (void)val; (void)vallen; (void)ver;
+	(void)sub;
+	(void)sublen;
+	(void)val;
+	(void)vallen;
+	(void)ver;
 	*(int *)arg = 1;
 	return 1;
 }
@@ -92,10 +96,10 @@ typedef struct name_at {
 } name_at;
 
 static int name_find(fs *f, const fs_node *d, const char *name, size_t len,
-		     name_at *na)
+                     name_at *na)
 {
 	int rc = fs_bind_get(f, &d->ref, name, len, na->nkey, &na->bind,
-			     &na->bver);
+	                     &na->bver);
 	na->found = 0;
 	if (rc == MAGMA_ENOENT)
 		return 0;
@@ -119,9 +123,9 @@ typedef struct mk_args {
 	const fs_ref *dir;
 	const char *name;
 	size_t len;
-	fs_rec proto;     /* type, default mode, rdev, target */
+	fs_rec proto; /* type, default mode, rdev, target */
 	const fs_sattr *sa;
-	int how;          /* CREATE only */
+	int how; /* CREATE only */
 	const uint8_t *verf;
 	fs_ref *out;
 	fs_attr *attr;
@@ -139,7 +143,7 @@ static int new_id(uint8_t id[KEYS_ID_LEN])
 
 /* Fill the new flare n: owner, group, mode, times, sattr. */
 static int mk_fill(const mk_args *a, const fs_node *d, fs_node *n,
-		   const fs_time *now)
+                   const fs_time *now)
 {
 	fs_sattr sa = { 0 };
 	uint32_t mode;
@@ -162,7 +166,7 @@ static int mk_fill(const mk_args *a, const fs_node *d, fs_node *n,
 	if (a->proto.type == FS_DIR && (d->rec.mode & M_ISGID))
 		mode |= M_ISGID;
 	else if ((mode & M_ISGID) && a->c->uid != 0 &&
-		 !fs_in_group(a->c, n->rec.gid))
+	         !fs_in_group(a->c, n->rec.gid))
 		mode &= ~(uint32_t)M_ISGID;
 	n->rec.mode = mode;
 	if (a->sa && a->sa->set_size && a->proto.type == FS_REG) {
@@ -233,8 +237,7 @@ static int mk_once(fs *f, void *arg)
 	fs_tx_init(&t);
 	fs_tx_put_node(&t, &n, 1);
 	fs_tx_put_name(f, &t, &d.ref, na.nkey, a->name, a->len, &n,
-		       name_expect(&na),
-		       na.found ? KV_VER_ANY : KV_VER_ABSENT);
+	               name_expect(&na), na.found ? KV_VER_ANY : KV_VER_ABSENT);
 	fs_tx_put_node(&t, &d, 0);
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
 	fs_tx_free(&t);
@@ -257,13 +260,19 @@ static int mk_run(fs *f, mk_args *a)
 }
 
 int fs_create(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, int how, const fs_sattr *sa,
-	      const uint8_t verf[8], fs_ref *out, fs_attr *attr,
-	      fs_wcc *dir_wcc)
+              size_t namelen, int how, const fs_sattr *sa,
+              const uint8_t verf[8], fs_ref *out, fs_attr *attr,
+              fs_wcc *dir_wcc)
 {
-	mk_args a = { .c = c, .dir = dir, .name = name, .len = namelen,
+	mk_args a = { .c = c,
+		      .dir = dir,
+		      .name = name,
+		      .len = namelen,
 		      .sa = how == FS_CREATE_EXCLUSIVE ? NULL : sa,
-		      .how = how, .verf = verf, .out = out, .attr = attr,
+		      .how = how,
+		      .verf = verf,
+		      .out = out,
+		      .attr = attr,
 		      .wcc = dir_wcc };
 	if (how < FS_CREATE_UNCHECKED || how > FS_CREATE_EXCLUSIVE)
 		return MAGMA_EINVAL;
@@ -273,25 +282,36 @@ int fs_create(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
 }
 
 int fs_mkdir(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	     fs_wcc *dir_wcc)
+             size_t namelen, const fs_sattr *sa, fs_ref *out, fs_attr *attr,
+             fs_wcc *dir_wcc)
 {
-	mk_args a = { .c = c, .dir = dir, .name = name, .len = namelen,
-		      .sa = sa, .how = FS_CREATE_GUARDED, .out = out,
-		      .attr = attr, .wcc = dir_wcc };
+	mk_args a = { .c = c,
+		      .dir = dir,
+		      .name = name,
+		      .len = namelen,
+		      .sa = sa,
+		      .how = FS_CREATE_GUARDED,
+		      .out = out,
+		      .attr = attr,
+		      .wcc = dir_wcc };
 	a.proto.type = FS_DIR;
 	a.proto.mode = 0777;
 	return mk_run(f, &a);
 }
 
 int fs_symlink(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	       size_t namelen, const char *target, size_t targetlen,
-	       const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	       fs_wcc *dir_wcc)
+               size_t namelen, const char *target, size_t targetlen,
+               const fs_sattr *sa, fs_ref *out, fs_attr *attr, fs_wcc *dir_wcc)
 {
-	mk_args a = { .c = c, .dir = dir, .name = name, .len = namelen,
-		      .sa = sa, .how = FS_CREATE_GUARDED, .out = out,
-		      .attr = attr, .wcc = dir_wcc };
+	mk_args a = { .c = c,
+		      .dir = dir,
+		      .name = name,
+		      .len = namelen,
+		      .sa = sa,
+		      .how = FS_CREATE_GUARDED,
+		      .out = out,
+		      .attr = attr,
+		      .wcc = dir_wcc };
 	if (targetlen > FS_PATH_MAX)
 		return MAGMA_ENAMETOOLONG;
 	if (targetlen == 0 || !target || memchr(target, 0, targetlen))
@@ -306,13 +326,18 @@ int fs_symlink(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
 }
 
 int fs_mknod(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, uint32_t type, uint32_t major, uint32_t minor,
-	     const fs_sattr *sa, fs_ref *out, fs_attr *attr,
-	     fs_wcc *dir_wcc)
+             size_t namelen, uint32_t type, uint32_t major, uint32_t minor,
+             const fs_sattr *sa, fs_ref *out, fs_attr *attr, fs_wcc *dir_wcc)
 {
-	mk_args a = { .c = c, .dir = dir, .name = name, .len = namelen,
-		      .sa = sa, .how = FS_CREATE_GUARDED, .out = out,
-		      .attr = attr, .wcc = dir_wcc };
+	mk_args a = { .c = c,
+		      .dir = dir,
+		      .name = name,
+		      .len = namelen,
+		      .sa = sa,
+		      .how = FS_CREATE_GUARDED,
+		      .out = out,
+		      .attr = attr,
+		      .wcc = dir_wcc };
 	if (type != FS_BLK && type != FS_CHR && type != FS_SOCK &&
 	    type != FS_FIFO)
 		return MAGMA_EBADTYPE;
@@ -350,8 +375,7 @@ typedef struct rm_args {
 	fs_wcc *wcc;
 } rm_args;
 
-static int rm_check(fs *f, const rm_args *a, const fs_node *d,
-		    const fs_node *v)
+static int rm_check(fs *f, const rm_args *a, const fs_node *d, const fs_node *v)
 {
 	int rc;
 	if (!a->rmdir && v->rec.type == FS_DIR)
@@ -404,7 +428,7 @@ static int rm_once(fs *f, void *arg)
 }
 
 int fs_remove(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, fs_wcc *dir_wcc)
+              size_t namelen, fs_wcc *dir_wcc)
 {
 	rm_args a = { c, dir, name, namelen, 0, dir_wcc };
 	if (dir_wcc)
@@ -413,7 +437,7 @@ int fs_remove(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
 }
 
 int fs_rmdir(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	     size_t namelen, fs_wcc *dir_wcc)
+             size_t namelen, fs_wcc *dir_wcc)
 {
 	rm_args a = { c, dir, name, namelen, 1, dir_wcc };
 	if (dir_wcc)
@@ -451,7 +475,7 @@ static int in_subtree(fs *f, const fs_node *dir, const fs_ref *anc)
 
 /* Checks on the moved flare s and the replaced target (na). */
 static int rn_check(fs *f, const rn_args *a, const fs_node *fd,
-		    const fs_node *td, const fs_node *s, const name_at *na)
+                    const fs_node *td, const fs_node *s, const name_at *na)
 {
 	int sdir = s->rec.type == FS_DIR;
 	int rc;
@@ -480,8 +504,8 @@ static int rn_check(fs *f, const rn_args *a, const fs_node *fd,
 	return 0;
 }
 
-static int rn_write(fs *f, const rn_args *a, fs_node *fd, fs_node *td,
-		    int same, name_at *src, name_at *na)
+static int rn_write(fs *f, const rn_args *a, fs_node *fd, fs_node *td, int same,
+                    name_at *src, name_at *na)
 {
 	fs_node *s = &src->node;
 	int sdir = s->rec.type == FS_DIR;
@@ -505,7 +529,7 @@ static int rn_write(fs *f, const rn_args *a, fs_node *fd, fs_node *td,
 	fs_tx_init(&t);
 	/* new name first, then drop the old: a crash leaves two names */
 	fs_tx_put_name(f, &t, &td->ref, na->nkey, a->tname, a->tlen, s,
-		       name_expect(na), na->found ? KV_VER_ANY : KV_VER_ABSENT);
+	               name_expect(na), na->found ? KV_VER_ANY : KV_VER_ABSENT);
 	fs_tx_del_name(f, &t, &fd->ref, src->nkey, src->bver, KV_VER_ANY);
 	if (na->found == 1)
 		unlink_victim(&t, &na->node, &now);
@@ -560,13 +584,19 @@ static int rn_once(fs *f, void *arg)
 }
 
 int fs_rename(fs *f, const fs_cred *c, const fs_ref *fromdir,
-	      const char *fromname, size_t fromlen, const fs_ref *todir,
-	      const char *toname, size_t tolen, fs_wcc *from_wcc,
-	      fs_wcc *to_wcc)
+              const char *fromname, size_t fromlen, const fs_ref *todir,
+              const char *toname, size_t tolen, fs_wcc *from_wcc,
+              fs_wcc *to_wcc)
 {
-	rn_args a = { .c = c, .fdir = fromdir, .tdir = todir,
-		      .fname = fromname, .tname = toname, .flen = fromlen,
-		      .tlen = tolen, .fwcc = from_wcc, .twcc = to_wcc };
+	rn_args a = { .c = c,
+		      .fdir = fromdir,
+		      .tdir = todir,
+		      .fname = fromname,
+		      .tname = toname,
+		      .flen = fromlen,
+		      .tlen = tolen,
+		      .fwcc = from_wcc,
+		      .twcc = to_wcc };
 	if (from_wcc)
 		memset(from_wcc, 0, sizeof(*from_wcc));
 	if (to_wcc)
@@ -619,7 +649,7 @@ static int ln_once(fs *f, void *arg)
 	dir_touch(&d, &now);
 	fs_tx_init(&t);
 	fs_tx_put_name(f, &t, &d.ref, na.nkey, a->name, a->len, &n,
-		       name_expect(&na), na.found ? KV_VER_ANY : KV_VER_ABSENT);
+	               name_expect(&na), na.found ? KV_VER_ANY : KV_VER_ABSENT);
 	fs_tx_put_node(&t, &n, 0);
 	fs_tx_put_node(&t, &d, 0);
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
@@ -632,12 +662,18 @@ static int ln_once(fs *f, void *arg)
 }
 
 int fs_link(fs *f, const fs_cred *c, const fs_ref *file, const fs_ref *dir,
-	    const char *name, size_t namelen, fs_attr *file_attr,
-	    int *file_attr_valid, fs_wcc *dir_wcc)
+            const char *name, size_t namelen, fs_attr *file_attr,
+            int *file_attr_valid, fs_wcc *dir_wcc)
 {
 	int valid = 0;
-	ln_args a = { c, file, dir, name, namelen, file_attr,
-		      file_attr_valid ? file_attr_valid : &valid, dir_wcc };
+	ln_args a = { c,
+		      file,
+		      dir,
+		      name,
+		      namelen,
+		      file_attr,
+		      file_attr_valid ? file_attr_valid : &valid,
+		      dir_wcc };
 	*a.attr_valid = 0;
 	if (dir_wcc)
 		memset(dir_wcc, 0, sizeof(*dir_wcc));

@@ -20,7 +20,7 @@
 
 /* End sub key (exclusive) past every chunk sub of id. */
 static void chunk_end(const uint8_t id[KEYS_ID_LEN],
-		      uint8_t out[FS_SUB_CHUNK_LEN + 1])
+                      uint8_t out[FS_SUB_CHUNK_LEN + 1])
 {
 	out[0] = 'C';
 	memcpy(out + 1, id, KEYS_ID_LEN);
@@ -34,24 +34,28 @@ typedef struct len_sum {
 } len_sum;
 
 static int sum_cb(void *arg, const void *sub, size_t sublen, const void *val,
-		  size_t vallen, uint64_t ver)
+                  size_t vallen, uint64_t ver)
 {
-	(void)sub; (void)sublen; (void)val; (void)ver;
+	(void)sub;
+	(void)sublen;
+	(void)val;
+	(void)ver;
 	((len_sum *)arg)->bytes += vallen;
 	return 0;
 }
 
 /* Total stored bytes of the chunks idx >= from (max chunks: 0 = all). */
 static int chunks_len(fs *f, const fs_node *n, uint64_t from, size_t max,
-		      uint64_t *bytes)
+                      uint64_t *bytes)
 {
 	uint8_t sub[FS_SUB_CHUNK_LEN];
 	len_sum s = { 0 };
 	int rc;
 
 	fs_sub_chunk(n->ref.id, from, sub);
-	rc = kv_scan(f->kv, n->ref.home, sub, max == 1 ? sizeof(sub) : 1 + KEYS_ID_LEN,
-		     sub, sizeof(sub), max, sum_cb, &s);
+	rc = kv_scan(f->kv, n->ref.home, sub,
+	             max == 1 ? sizeof(sub) : 1 + KEYS_ID_LEN, sub, sizeof(sub),
+	             max, sum_cb, &s);
 	if (rc == 0)
 		*bytes = s.bytes;
 	return rc;
@@ -84,7 +88,7 @@ int fs_file_resize(fs *f, fs_tx *t, fs_node *n, uint64_t size)
 		uint64_t ver;
 		fs_sub_chunk(n->ref.id, size / FS_CHUNK, from);
 		rc = kv_get(f->kv, n->ref.home, from, sizeof(from), &val, &len,
-			    &ver);
+		            &ver);
 		if (rc == 0 && len > cut) {
 			gone += len - cut;
 			fs_tx_put(t, from, sizeof(from), val, cut, KV_VER_ANY);
@@ -124,7 +128,7 @@ static int file_check(const fs_node *n)
 
 /* Copy [off, off+len) of chunk idx into buf; zeros where not stored. */
 static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
-		      uint32_t len, uint8_t *buf)
+                      uint32_t len, uint8_t *buf)
 {
 	uint8_t sub[FS_SUB_CHUNK_LEN];
 	size_t got = 0;
@@ -142,8 +146,7 @@ static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
 }
 
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-	    uint32_t count, void *buf, uint32_t *got, int *eof,
-	    fs_attr *attr)
+            uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
 {
 	fs_node n;
 	uint32_t want, done = 0;
@@ -152,7 +155,8 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 	if (rc)
 		return rc;
 	fs_attr_of(&n, attr);
-	if ((rc = file_check(&n)) || (rc = fs_perm_data(c, &n.rec, FS_MAY_READ)))
+	if ((rc = file_check(&n)) ||
+	    (rc = fs_perm_data(c, &n.rec, FS_MAY_READ)))
 		return rc;
 	if (off >= n.rec.size) {
 		*got = 0;
@@ -167,7 +171,7 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		if (step > want - done)
 			step = want - done;
 		rc = chunk_read(f, &n, pos / FS_CHUNK, in, step,
-				(uint8_t *)buf + done);
+		                (uint8_t *)buf + done);
 		if (rc)
 			return rc;
 		done += step;
@@ -188,8 +192,8 @@ static int chunk_len(fs *f, const fs_node *n, uint64_t idx, uint64_t *len)
 /* Build chunk idx's new value: the old bytes with data laid over
  * [in, in+len); adds the op to t and the size change to *used. */
 static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
-		       uint32_t in, const uint8_t *data, uint32_t len,
-		       uint64_t *used)
+                       uint32_t in, const uint8_t *data, uint32_t len,
+                       uint64_t *used)
 {
 	uint8_t sub[FS_SUB_CHUNK_LEN];
 	void *old = NULL;
@@ -203,8 +207,8 @@ static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
 		rc = chunk_len(f, n, idx, &l64);
 		oldlen = (size_t)l64;
 	} else {
-		rc = kv_get(f->kv, n->ref.home, sub, sizeof(sub), &old,
-			    &oldlen, &ver);
+		rc = kv_get(f->kv, n->ref.home, sub, sizeof(sub), &old, &oldlen,
+		            &ver);
 		if (rc == MAGMA_ENOENT)
 			rc = 0, oldlen = 0;
 	}
@@ -233,9 +237,9 @@ out:
 }
 
 /* One attempt at one slice (at most FS_SLICE chunks). */
-static int write_slice(fs *f, const fs_cred *c, const fs_ref *ref,
-		       uint64_t off, const uint8_t *data, uint32_t len,
-		       int dur, fs_wcc *wcc, int first)
+static int write_slice(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                       const uint8_t *data, uint32_t len, int dur, fs_wcc *wcc,
+                       int first)
 {
 	fs_node n;
 	fs_tx t;
@@ -259,7 +263,7 @@ static int write_slice(fs *f, const fs_cred *c, const fs_ref *ref,
 		if (step > len - done)
 			step = len - done;
 		rc = chunk_write(f, &t, &n, pos / FS_CHUNK, in, data + done,
-				 step, &n.rec.used);
+		                 step, &n.rec.used);
 		done += step;
 	}
 	if (rc)
@@ -288,8 +292,8 @@ out:
 }
 
 /* A zero-length WRITE changes nothing but is checked like any other. */
-static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref,
-			 int stable, int *committed, fs_wcc *wcc)
+static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref, int stable,
+                         int *committed, fs_wcc *wcc)
 {
 	fs_node n;
 	int rc = fs_node_get(f, ref, &n);
@@ -306,8 +310,8 @@ static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref,
 }
 
 int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-	     const void *data, uint32_t len, int stable, int *committed,
-	     fs_wcc *wcc)
+             const void *data, uint32_t len, int stable, int *committed,
+             fs_wcc *wcc)
 {
 	int dur = stable == FS_UNSTABLE ? KV_UNSTABLE : KV_DURABLE;
 	uint32_t done = 0;
@@ -328,8 +332,8 @@ int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		rc = MAGMA_ECONFLICT;
 		for (int i = 0; i < FS_RETRIES && rc == MAGMA_ECONFLICT; i++)
 			rc = write_slice(f, c, ref, pos,
-					 (const uint8_t *)data + done, step,
-					 dur, wcc, done == 0);
+			                 (const uint8_t *)data + done, step,
+			                 dur, wcc, done == 0);
 		done += step;
 	} while (rc == 0 && done < len);
 	if (rc == MAGMA_ENOENT) /* the record vanished under the CAS */

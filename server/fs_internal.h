@@ -47,14 +47,14 @@ int fs_name_check(const char *name, size_t len);
 /* The binding of name in directory dir: its name key always, and the
  * binding and its version when found (MAGMA_ENOENT when not). */
 int fs_bind_get(fs *f, const fs_ref *dir, const char *name, size_t len,
-		uint8_t nkey[KEYS_RING_LEN], fs_bind *b, uint64_t *ver);
+                uint8_t nkey[KEYS_RING_LEN], fs_bind *b, uint64_t *ver);
 /* The ring key holding a directory's entries. */
 void fs_ents_key(fs *f, const uint8_t dir_id[KEYS_ID_LEN],
-		 uint8_t out[KEYS_RING_LEN]);
+                 uint8_t out[KEYS_RING_LEN]);
 /* Look up name (already checked, not "." / "..") without permission
  * checks; fills *out and *n. */
 int fs_lookup_node(fs *f, const fs_node *dir, const char *name, size_t len,
-		   fs_node *n);
+                   fs_node *n);
 
 /* ---- a batch under construction (fs.c) ---- */
 #define FS_TX_KEYS 16
@@ -67,7 +67,7 @@ typedef struct fs_tx {
 	uint8_t ends[FS_TX_OPS][KV_SUB_MAX];
 	uint8_t *vals[FS_TX_OPS]; /* owned values, freed by fs_tx_free */
 	size_t nb, nops;
-	int err;                  /* first builder error, reported by apply */
+	int err; /* first builder error, reported by apply */
 } fs_tx;
 
 void fs_tx_init(fs_tx *t);
@@ -75,21 +75,21 @@ void fs_tx_init(fs_tx *t);
 void fs_tx_key(fs_tx *t, const uint8_t key[KV_KEY_LEN]);
 /* Put a value; val is malloc'd and owned by the tx from now on. */
 void fs_tx_put(fs_tx *t, const void *sub, size_t sublen, uint8_t *val,
-	       size_t len, uint64_t expect);
+               size_t len, uint64_t expect);
 void fs_tx_del(fs_tx *t, const void *sub, size_t sublen, uint64_t expect);
 void fs_tx_del_range(fs_tx *t, const void *from, size_t fromlen,
-		     const void *end, size_t endlen);
+                     const void *end, size_t endlen);
 /* Start n's home key and put n's record conditional on n->ver (or
  * KV_VER_ABSENT when create is set). */
 void fs_tx_put_node(fs_tx *t, const fs_node *n, int create);
 /* Put the binding and entry of a name (expect: see kv.h). */
 void fs_tx_put_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
-		    const uint8_t nkey[KEYS_RING_LEN], const char *name,
-		    size_t len, const fs_node *n, uint64_t bind_expect,
-		    uint64_t ent_expect);
+                    const uint8_t nkey[KEYS_RING_LEN], const char *name,
+                    size_t len, const fs_node *n, uint64_t bind_expect,
+                    uint64_t ent_expect);
 void fs_tx_del_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
-		    const uint8_t nkey[KEYS_RING_LEN], uint64_t bind_ver,
-		    uint64_t ent_ver);
+                    const uint8_t nkey[KEYS_RING_LEN], uint64_t bind_ver,
+                    uint64_t ent_ver);
 int fs_tx_apply(fs *f, fs_tx *t, int durability);
 void fs_tx_free(fs_tx *t);
 
@@ -109,7 +109,7 @@ int fs_perm_sticky(const fs_cred *c, const fs_rec *dir, const fs_rec *victim);
 uint32_t fs_perm_access(const fs_cred *c, const fs_rec *r, uint32_t want);
 /* Check and apply mode, owner, group and times of sa to r (not size). */
 int fs_perm_setattr(const fs_cred *c, fs_rec *r, const fs_sattr *sa,
-		    const fs_time *now);
+                    const fs_time *now);
 /* Clear setuid (and setgid if group-executable) as a write by c does. */
 void fs_perm_kill_suid(const fs_cred *c, fs_rec *r);
 

@@ -28,8 +28,8 @@ static int parent_get(fs *f, const fs_node *dir, fs_node *out)
 }
 
 int fs_lookup(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
-	      size_t namelen, fs_ref *out, fs_attr *attr, fs_attr *dir_attr,
-	      int *dir_attr_valid)
+              size_t namelen, fs_ref *out, fs_attr *attr, fs_attr *dir_attr,
+              int *dir_attr_valid)
 {
 	fs_node d, n;
 	int kind, rc;
@@ -83,7 +83,7 @@ typedef struct rd_page {
 } rd_page;
 
 static int rd_collect(void *arg, const void *sub, size_t sublen,
-		      const void *val, size_t vallen, uint64_t ver)
+                      const void *val, size_t vallen, uint64_t ver)
 {
 	rd_page *p = arg;
 	(void)ver;
@@ -101,8 +101,8 @@ static int rd_collect(void *arg, const void *sub, size_t sublen,
 
 /* Hand one entry to fn: 0 go on, 1 full, <0 error. */
 static int rd_emit(fs *f, int plus, const char *name, size_t len,
-		   uint64_t cookie, const fs_node *n, const fs_ref *ref,
-		   uint64_t fileid, fs_readdir_fn fn, void *arg)
+                   uint64_t cookie, const fs_node *n, const fs_ref *ref,
+                   uint64_t fileid, fs_readdir_fn fn, void *arg)
 {
 	fs_attr a;
 	if (!plus)
@@ -112,14 +112,14 @@ static int rd_emit(fs *f, int plus, const char *name, size_t len,
 }
 
 static int rd_dots(fs *f, const fs_node *d, uint64_t cookie, int plus,
-		   fs_readdir_fn fn, void *arg)
+                   fs_readdir_fn fn, void *arg)
 {
 	fs_node p;
 	int rc = 0;
 
 	if (cookie == 0) {
 		rc = rd_emit(f, plus, ".", 1, 1, d, &d->ref,
-			     fs_fileid(d->ref.id), fn, arg);
+		             fs_fileid(d->ref.id), fn, arg);
 		if (rc)
 			return rc;
 	}
@@ -127,14 +127,14 @@ static int rd_dots(fs *f, const fs_node *d, uint64_t cookie, int plus,
 		if ((rc = parent_get(f, d, &p)))
 			return rc;
 		rc = rd_emit(f, plus, "..", 2, 2, &p, &p.ref,
-			     fs_fileid(p.ref.id), fn, arg);
+		             fs_fileid(p.ref.id), fn, arg);
 	}
 	return cookie <= 1 ? rc : 0;
 }
 
 /* Emit the entries of one page with cookie > after. */
 static int rd_page_emit(fs *f, const rd_page *p, uint64_t after, int plus,
-			fs_readdir_fn fn, void *arg)
+                        fs_readdir_fn fn, void *arg)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const fs_ent *e = &p->ents[i];
@@ -150,9 +150,8 @@ static int rd_page_emit(fs *f, const rd_page *p, uint64_t after, int plus,
 			if (rc)
 				return rc;
 		}
-		rc = rd_emit(f, plus, e->name, e->namelen, ck,
-			     plus ? &n : NULL, &e->ref,
-			     fs_fileid(e->ref.id), fn, arg);
+		rc = rd_emit(f, plus, e->name, e->namelen, ck, plus ? &n : NULL,
+		             &e->ref, fs_fileid(e->ref.id), fn, arg);
 		if (rc)
 			return rc;
 	}
@@ -160,7 +159,7 @@ static int rd_page_emit(fs *f, const rd_page *p, uint64_t after, int plus,
 }
 
 static int rd_entries(fs *f, const fs_node *d, uint64_t cookie, int plus,
-		      fs_readdir_fn fn, void *arg, int *eof)
+                      fs_readdir_fn fn, void *arg, int *eof)
 {
 	uint8_t ekey[KEYS_RING_LEN], from[KV_SUB_MAX + 1];
 	size_t fromlen = 1;
@@ -183,7 +182,7 @@ static int rd_entries(fs *f, const fs_node *d, uint64_t cookie, int plus,
 	for (;;) {
 		p->n = p->seen = 0;
 		rc = kv_scan(f->kv, ekey, "D", 1, from, fromlen, RD_PAGE,
-			     rd_collect, p);
+		             rd_collect, p);
 		if (rc)
 			break;
 		rc = rd_page_emit(f, p, after, plus, fn, arg);
@@ -204,8 +203,8 @@ out:
 }
 
 int fs_readdir(fs *f, const fs_cred *c, const fs_ref *dir, uint64_t cookie,
-	       uint64_t verf, int plus, fs_readdir_fn fn, void *arg,
-	       uint64_t *verf_out, int *eof, fs_attr *dir_attr)
+               uint64_t verf, int plus, fs_readdir_fn fn, void *arg,
+               uint64_t *verf_out, int *eof, fs_attr *dir_attr)
 {
 	fs_node d;
 	int rc = fs_node_get(f, dir, &d);

@@ -100,8 +100,7 @@ void fs_perm_kill_suid(const fs_cred *c, fs_rec *r)
 
 /* chown/chgrp/chmod checks against the record as it is (Linux
  * setattr_prepare: chown_ok, chgrp_ok, owner for chmod). */
-static int fs_perm_owner(const fs_cred *c, const fs_rec *r,
-			 const fs_sattr *sa)
+static int fs_perm_owner(const fs_cred *c, const fs_rec *r, const fs_sattr *sa)
 {
 	if (c->uid == 0)
 		return 0;
@@ -149,7 +148,7 @@ static int fs_perm_time(const fs_cred *c, const fs_rec *r, int how)
 }
 
 static int fs_time_set(fs_time *t, int how, const fs_time *given,
-		       const fs_time *now)
+                       const fs_time *now)
 {
 	if (how == FS_TIME_SERVER)
 		*t = *now;
@@ -163,7 +162,7 @@ static int fs_time_set(fs_time *t, int how, const fs_time *given,
 }
 
 int fs_perm_setattr(const fs_cred *c, fs_rec *r, const fs_sattr *sa,
-		    const fs_time *now)
+                    const fs_time *now)
 {
 	int rc;
 
@@ -172,7 +171,8 @@ int fs_perm_setattr(const fs_cred *c, fs_rec *r, const fs_sattr *sa,
 		return rc;
 	if ((rc = fs_perm_owner(c, r, sa)))
 		return rc;
-	if ((sa->set_atime == FS_TIME_CLIENT && sa->atime.nsec >= 1000000000u) ||
+	if ((sa->set_atime == FS_TIME_CLIENT &&
+	     sa->atime.nsec >= 1000000000u) ||
 	    (sa->set_mtime == FS_TIME_CLIENT && sa->mtime.nsec >= 1000000000u))
 		return MAGMA_EINVAL;
 	fs_perm_apply(c, r, sa);

@@ -25,7 +25,10 @@ static void w_bytes(wbuf *w, const void *b, size_t n)
 	w->len += n; /* overflow detected by the caller comparing len/cap */
 }
 
-static void w_u8(wbuf *w, uint8_t v) { w_bytes(w, &v, 1); }
+static void w_u8(wbuf *w, uint8_t v)
+{
+	w_bytes(w, &v, 1);
+}
 
 static void w_u16(wbuf *w, uint16_t v)
 {
@@ -120,8 +123,14 @@ static uint64_t r_uint(rbuf *r, size_t n)
 	return v;
 }
 
-static uint32_t r_u32(rbuf *r) { return (uint32_t)r_uint(r, 4); }
-static uint64_t r_u64(rbuf *r) { return r_uint(r, 8); }
+static uint32_t r_u32(rbuf *r)
+{
+	return (uint32_t)r_uint(r, 4);
+}
+static uint64_t r_u64(rbuf *r)
+{
+	return r_uint(r, 8);
+}
 
 static void r_time(rbuf *r, fs_time *t)
 {
@@ -212,7 +221,8 @@ int fs_rec_decode(const void *val, size_t len, fs_rec *r)
 	r_bytes(&b, r->verf, 8);
 	r->target_len = (uint32_t)r_uint(&b, 2);
 	if (r->target_len > FS_PATH_MAX || r->type < FS_REG ||
-	    r->type > FS_FIFO || r->has_verf > 1 || r->size > FS_MAX_FILE_SIZE) {
+	    r->type > FS_FIFO || r->has_verf > 1 ||
+	    r->size > FS_MAX_FILE_SIZE) {
 		b.bad = 1;
 		r->target_len = 0; /* never index past target[] below */
 	} else {
@@ -269,8 +279,8 @@ int fs_ent_encode(const fs_ent *e, uint8_t **out, size_t *len)
 	return w_close(&w, out, len);
 }
 
-int fs_ent_decode(const void *sub, size_t sublen, const void *val,
-		  size_t len, fs_ent *e)
+int fs_ent_decode(const void *sub, size_t sublen, const void *val, size_t len,
+                  fs_ent *e)
 {
 	rbuf b;
 	memset(e, 0, sizeof(*e));
@@ -324,7 +334,7 @@ void fs_sub_flare(const uint8_t id[KEYS_ID_LEN], uint8_t out[FS_SUB_FLARE_LEN])
 }
 
 void fs_sub_chunk(const uint8_t id[KEYS_ID_LEN], uint64_t idx,
-		  uint8_t out[FS_SUB_CHUNK_LEN])
+                  uint8_t out[FS_SUB_CHUNK_LEN])
 {
 	out[0] = 'C';
 	memcpy(out + 1, id, KEYS_ID_LEN);
@@ -332,7 +342,7 @@ void fs_sub_chunk(const uint8_t id[KEYS_ID_LEN], uint64_t idx,
 }
 
 void fs_sub_entry(const uint8_t name_key[KEYS_RING_LEN],
-		  uint8_t out[FS_SUB_ENTRY_LEN])
+                  uint8_t out[FS_SUB_ENTRY_LEN])
 {
 	out[0] = 'D';
 	memcpy(out + 1, name_key, KEYS_RING_LEN);

@@ -31,10 +31,10 @@ typedef struct fs_rec {
 	uint64_t size, used;
 	uint32_t rdev_major, rdev_minor;
 	fs_time atime, mtime, ctime;
-	fs_ref parent;        /* directories: the parent (root: itself) */
-	int has_verf;         /* exclusive create verifier stored */
+	fs_ref parent; /* directories: the parent (root: itself) */
+	int has_verf;  /* exclusive create verifier stored */
 	uint8_t verf[8];
-	uint32_t target_len;  /* symlinks: target, NUL-terminated */
+	uint32_t target_len; /* symlinks: target, NUL-terminated */
 	char target[FS_PATH_MAX + 1];
 } fs_rec;
 
@@ -62,16 +62,15 @@ int fs_rec_decode(const void *val, size_t len, fs_rec *r);
 int fs_bind_decode(const void *val, size_t len, fs_bind *b);
 /* name_key is taken from the entry's sub key (sub must be the full
  * FS_SUB_ENTRY_LEN bytes). */
-int fs_ent_decode(const void *sub, size_t sublen, const void *val,
-		  size_t len, fs_ent *e);
+int fs_ent_decode(const void *sub, size_t sublen, const void *val, size_t len,
+                  fs_ent *e);
 
 /* Sub key builders; out must hold the stated length. */
-void fs_sub_flare(const uint8_t id[KEYS_ID_LEN],
-		  uint8_t out[FS_SUB_FLARE_LEN]);
+void fs_sub_flare(const uint8_t id[KEYS_ID_LEN], uint8_t out[FS_SUB_FLARE_LEN]);
 void fs_sub_chunk(const uint8_t id[KEYS_ID_LEN], uint64_t idx,
-		  uint8_t out[FS_SUB_CHUNK_LEN]);
+                  uint8_t out[FS_SUB_CHUNK_LEN]);
 void fs_sub_entry(const uint8_t name_key[KEYS_RING_LEN],
-		  uint8_t out[FS_SUB_ENTRY_LEN]);
+                  uint8_t out[FS_SUB_ENTRY_LEN]);
 
 uint64_t fs_be64_get(const uint8_t *p);
 void fs_be64_put(uint8_t *p, uint64_t v);

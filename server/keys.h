@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #define KEYS_LEN 32
-#define KEYS_ID_LEN 16      /* flare id */
-#define KEYS_RING_LEN 20    /* ring key */
+#define KEYS_ID_LEN 16   /* flare id */
+#define KEYS_RING_LEN 20 /* ring key */
 #define KEYS_PBKDF2_ITER 100000
 
 typedef struct magma_keys {
@@ -27,7 +27,7 @@ typedef struct magma_keys {
 
 /* Derive every key from the keyphrase and network name. */
 int keys_derive(const void *phrase, size_t len, const char *network,
-		magma_keys *out);
+                magma_keys *out);
 
 /* Read a keyphrase file: the whole file less one trailing newline.
  * Refuses files readable by group/other (MAGMA_ECONFIG, logged), empty
@@ -40,14 +40,14 @@ void keys_ring_root(const magma_keys *k, uint8_t out[KEYS_RING_LEN]);
 /* Ring key of name in the directory with flare id parent:
  * HMAC-SHA1(K_ring, parent_id || "/" || name). */
 void keys_ring_child(const magma_keys *k, const uint8_t parent[KEYS_ID_LEN],
-		     const char *name, size_t namelen,
-		     uint8_t out[KEYS_RING_LEN]);
+                     const char *name, size_t namelen,
+                     uint8_t out[KEYS_RING_LEN]);
 
 /* Ring key of a per-flare record set other than the flare itself, e.g.
  * a directory's entries: HMAC-SHA1(K_ring, purpose || 0 || id). */
 void keys_ring_derived(const magma_keys *k, const char *purpose,
-		       const uint8_t id[KEYS_ID_LEN],
-		       uint8_t out[KEYS_RING_LEN]);
+                       const uint8_t id[KEYS_ID_LEN],
+                       uint8_t out[KEYS_RING_LEN]);
 
 /* Fill buf with cryptographically random bytes (GnuTLS nonce RNG). */
 int keys_random(void *buf, size_t len);

@@ -29,7 +29,7 @@
 #define NFS3_DIRMAX (128u * 1024u)
 
 _Static_assert(NFS3_RTMAX <= NFS3_MAXDATA && NFS3_WTMAX <= NFS3_MAXDATA,
-	       "XDR data bound below the advertised transfer size");
+               "XDR data bound below the advertised transfer size");
 
 /* ---- errors: the one table (nfs3_err.c) ---- */
 
@@ -59,8 +59,7 @@ int nfs3_sattr(const sattr3 *in, fs_sattr *out);
 
 /* Post-op attributes of ref fetched with fs_getattr (none on failure),
  * for replies whose procedure failed before fs produced any. */
-void nfs3_post_op_attr_get(rpc_req *req, const fs_ref *ref,
-			   post_op_attr *out);
+void nfs3_post_op_attr_get(rpc_req *req, const fs_ref *ref, post_op_attr *out);
 /* wcc_data with no pre-op part and post-op attributes as above. */
 void nfs3_wcc_post_get(rpc_req *req, const fs_ref *ref, wcc_data *out);
 
@@ -73,13 +72,11 @@ int nfs3_fh_get(const rpc_req *req, const nfs_fh3 *fh, fs_ref *ref);
  * untouched on failure. */
 int nfs3_fh_set(const rpc_req *req, const fs_ref *ref, nfs_fh3 *out);
 /* Same as a post_op_fh3; on failure no handle follows (allowed). */
-void nfs3_post_op_fh(const rpc_req *req, const fs_ref *ref,
-		     post_op_fh3 *out);
+void nfs3_post_op_fh(const rpc_req *req, const fs_ref *ref, post_op_fh3 *out);
 
 /* ---- names ---- */
 
-enum nfs3_dots { NFS3_NAME_PLAIN = 0, NFS3_NAME_DOT = 1,
-		 NFS3_NAME_DOTDOT = 2 };
+enum nfs3_dots { NFS3_NAME_PLAIN = 0, NFS3_NAME_DOT = 1, NFS3_NAME_DOTDOT = 2 };
 
 /* Check a file name component: MAGMA_ENAMETOOLONG over FS_NAME_MAX
  * bytes, MAGMA_EINVAL when empty or containing '/' or NUL, else 0 with

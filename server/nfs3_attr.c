@@ -51,7 +51,8 @@ int nfs3_setattr(rpc_req *req, void *argp, void *resp)
 	err = nfs3_sattr(&args->new_attributes, &sa);
 	if (err < 0) {
 		res->status = nfs3_stat(err);
-		nfs3_wcc_post_get(req, &ref, &res->SETATTR3res_u.resfail.obj_wcc);
+		nfs3_wcc_post_get(req, &ref,
+		                  &res->SETATTR3res_u.resfail.obj_wcc);
 		return 0;
 	}
 	if (args->guard.check) {
@@ -61,11 +62,11 @@ int nfs3_setattr(rpc_req *req, void *argp, void *resp)
 		guard.nsec = g->nseconds;
 	}
 	err = fs_setattr(req->fs, &req->cred, &ref, &sa,
-			 args->guard.check ? &guard : NULL, &wcc);
+	                 args->guard.check ? &guard : NULL, &wcc);
 out:
 	res->status = nfs3_stat(err);
 	nfs3_wcc(&wcc, err == 0 ? &res->SETATTR3res_u.resok.obj_wcc
-				: &res->SETATTR3res_u.resfail.obj_wcc);
+	                        : &res->SETATTR3res_u.resfail.obj_wcc);
 	return 0;
 }
 
@@ -83,8 +84,7 @@ int nfs3_access(rpc_req *req, void *argp, void *resp)
 	err = nfs3_fh_get(req, &args->object, &ref);
 	if (err < 0)
 		goto out;
-	err = fs_access(req->fs, &req->cred, &ref, args->access, &granted,
-			&a);
+	err = fs_access(req->fs, &req->cred, &ref, args->access, &granted, &a);
 out:
 	res->status = nfs3_stat(err);
 	if (err == 0) {
@@ -93,7 +93,7 @@ out:
 	} else {
 		/* attr is filled as far as known: type 0 means not at all. */
 		nfs3_post_op_attr(a.type != 0 ? &a : NULL,
-				  &res->ACCESS3res_u.resfail.obj_attributes);
+		                  &res->ACCESS3res_u.resfail.obj_attributes);
 	}
 	return 0;
 }
@@ -162,7 +162,7 @@ int nfs3_fsinfo(rpc_req *req, void *argp, void *resp)
 	ok->time_delta.seconds = 0;
 	ok->time_delta.nseconds = 1;
 	ok->properties =
-		FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
+	        FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
 	return 0;
 }
 
@@ -193,52 +193,46 @@ int nfs3_pathconf(rpc_req *req, void *argp, void *resp)
 
 /* xdrproc_t is variadic in libtirpc; rpcgen's functions are not. */
 #define XP(f) ((xdrproc_t)(void (*)(void))(f))
-#define ROW(nm, a, r, fn)                                                  \
-	{ nm, XP(xdr_##a), sizeof(a), XP(xdr_##r), sizeof(r), fn }
+#define ROW(nm, a, r, fn)                                                      \
+	{                                                                      \
+		nm, XP(xdr_##a), sizeof(a), XP(xdr_##r), sizeof(r), fn         \
+	}
 
 static const rpc_proc nfs3_procs[] = {
 	[NFSPROC3_NULL] = { "NULL", XP(xdr_void), 0, XP(xdr_void), 0,
-			    nfs3_null },
-	[NFSPROC3_GETATTR] = ROW("GETATTR", GETATTR3args, GETATTR3res,
-				 nfs3_getattr),
-	[NFSPROC3_SETATTR] = ROW("SETATTR", SETATTR3args, SETATTR3res,
-				 nfs3_setattr),
-	[NFSPROC3_LOOKUP] = ROW("LOOKUP", LOOKUP3args, LOOKUP3res,
-				nfs3_lookup),
-	[NFSPROC3_ACCESS] = ROW("ACCESS", ACCESS3args, ACCESS3res,
-				nfs3_access),
-	[NFSPROC3_READLINK] = ROW("READLINK", READLINK3args, READLINK3res,
-				  nfs3_readlink),
+	                    nfs3_null },
+	[NFSPROC3_GETATTR] =
+	        ROW("GETATTR", GETATTR3args, GETATTR3res, nfs3_getattr),
+	[NFSPROC3_SETATTR] =
+	        ROW("SETATTR", SETATTR3args, SETATTR3res, nfs3_setattr),
+	[NFSPROC3_LOOKUP] = ROW("LOOKUP", LOOKUP3args, LOOKUP3res, nfs3_lookup),
+	[NFSPROC3_ACCESS] = ROW("ACCESS", ACCESS3args, ACCESS3res, nfs3_access),
+	[NFSPROC3_READLINK] =
+	        ROW("READLINK", READLINK3args, READLINK3res, nfs3_readlink),
 	[NFSPROC3_READ] = ROW("READ", READ3args, READ3res, nfs3_read),
 	[NFSPROC3_WRITE] = ROW("WRITE", WRITE3args, WRITE3res, nfs3_write),
-	[NFSPROC3_CREATE] = ROW("CREATE", CREATE3args, CREATE3res,
-				nfs3_create),
+	[NFSPROC3_CREATE] = ROW("CREATE", CREATE3args, CREATE3res, nfs3_create),
 	[NFSPROC3_MKDIR] = ROW("MKDIR", MKDIR3args, MKDIR3res, nfs3_mkdir),
-	[NFSPROC3_SYMLINK] = ROW("SYMLINK", SYMLINK3args, SYMLINK3res,
-				 nfs3_symlink),
+	[NFSPROC3_SYMLINK] =
+	        ROW("SYMLINK", SYMLINK3args, SYMLINK3res, nfs3_symlink),
 	[NFSPROC3_MKNOD] = ROW("MKNOD", MKNOD3args, MKNOD3res, nfs3_mknod),
-	[NFSPROC3_REMOVE] = ROW("REMOVE", REMOVE3args, REMOVE3res,
-				nfs3_remove),
+	[NFSPROC3_REMOVE] = ROW("REMOVE", REMOVE3args, REMOVE3res, nfs3_remove),
 	[NFSPROC3_RMDIR] = ROW("RMDIR", RMDIR3args, RMDIR3res, nfs3_rmdir),
-	[NFSPROC3_RENAME] = ROW("RENAME", RENAME3args, RENAME3res,
-				nfs3_rename),
+	[NFSPROC3_RENAME] = ROW("RENAME", RENAME3args, RENAME3res, nfs3_rename),
 	[NFSPROC3_LINK] = ROW("LINK", LINK3args, LINK3res, nfs3_link),
-	[NFSPROC3_READDIR] = ROW("READDIR", READDIR3args, READDIR3res,
-				 nfs3_readdir),
+	[NFSPROC3_READDIR] =
+	        ROW("READDIR", READDIR3args, READDIR3res, nfs3_readdir),
 	[NFSPROC3_READDIRPLUS] = ROW("READDIRPLUS", READDIRPLUS3args,
-				     READDIRPLUS3res, nfs3_readdirplus),
-	[NFSPROC3_FSSTAT] = ROW("FSSTAT", FSSTAT3args, FSSTAT3res,
-				nfs3_fsstat),
-	[NFSPROC3_FSINFO] = ROW("FSINFO", FSINFO3args, FSINFO3res,
-				nfs3_fsinfo),
-	[NFSPROC3_PATHCONF] = ROW("PATHCONF", PATHCONF3args, PATHCONF3res,
-				  nfs3_pathconf),
-	[NFSPROC3_COMMIT] = ROW("COMMIT", COMMIT3args, COMMIT3res,
-				nfs3_commit),
+	                             READDIRPLUS3res, nfs3_readdirplus),
+	[NFSPROC3_FSSTAT] = ROW("FSSTAT", FSSTAT3args, FSSTAT3res, nfs3_fsstat),
+	[NFSPROC3_FSINFO] = ROW("FSINFO", FSINFO3args, FSINFO3res, nfs3_fsinfo),
+	[NFSPROC3_PATHCONF] =
+	        ROW("PATHCONF", PATHCONF3args, PATHCONF3res, nfs3_pathconf),
+	[NFSPROC3_COMMIT] = ROW("COMMIT", COMMIT3args, COMMIT3res, nfs3_commit),
 };
 
 _Static_assert(sizeof(nfs3_procs) / sizeof(nfs3_procs[0]) == 22,
-	       "NFSv3 has 22 procedures");
+               "NFSv3 has 22 procedures");
 
 const rpc_program nfs3_program = {
 	.prog = NFS_PROGRAM,

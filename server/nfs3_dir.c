@@ -43,13 +43,13 @@ int nfs3_lookup(rpc_req *req, void *argp, void *resp)
 	if (err < 0)
 		goto out;
 	err = nfs3_name_check(w->name.filename3_val, w->name.filename3_len,
-			      &dots);
+	                      &dots);
 	if (err < 0) {
 		da_valid = fs_getattr(req->fs, &dir, &da) == 0;
 		goto out;
 	}
 	err = fs_lookup(req->fs, &req->cred, &dir, w->name.filename3_val,
-			w->name.filename3_len, &obj, &a, &da, &da_valid);
+	                w->name.filename3_len, &obj, &a, &da, &da_valid);
 	if (err == 0)
 		err = nfs3_fh_set(req, &obj, &res->LOOKUP3res_u.resok.object);
 out:
@@ -61,7 +61,7 @@ out:
 		nfs3_post_op_attr(da_valid ? &da : NULL, &ok->dir_attributes);
 	} else {
 		nfs3_post_op_attr(da_valid ? &da : NULL,
-				  &res->LOOKUP3res_u.resfail.dir_attributes);
+		                  &res->LOOKUP3res_u.resfail.dir_attributes);
 	}
 	return 0;
 }
@@ -90,9 +90,9 @@ int nfs3_readlink(rpc_req *req, void *argp, void *resp)
 		ok->data.nfspath3_val = target;
 		ok->data.nfspath3_len = (u_int)len;
 	} else {
-		nfs3_post_op_attr(a.type != 0 ? &a : NULL,
-				  &res->READLINK3res_u.resfail
-					   .symlink_attributes);
+		nfs3_post_op_attr(
+		        a.type != 0 ? &a : NULL,
+		        &res->READLINK3res_u.resfail.symlink_attributes);
 	}
 	return 0;
 }
@@ -100,9 +100,9 @@ int nfs3_readlink(rpc_req *req, void *argp, void *resp)
 /* The result of CREATE, MKDIR, SYMLINK and MKNOD, whose resok and resfail
  * structures have the same members. */
 static void nfs3_made(rpc_req *req, int err, const fs_ref *obj,
-		      const fs_attr *a, const fs_wcc *dw, post_op_fh3 *ok_obj,
-		      post_op_attr *ok_attr, wcc_data *ok_wcc,
-		      wcc_data *fail_wcc)
+                      const fs_attr *a, const fs_wcc *dw, post_op_fh3 *ok_obj,
+                      post_op_attr *ok_attr, wcc_data *ok_wcc,
+                      wcc_data *fail_wcc)
 {
 	if (err == 0) {
 		/* The handle is optional: the client looks it up if absent. */
@@ -139,21 +139,21 @@ int nfs3_create(rpc_req *req, void *argp, void *resp)
 			verf = (const uint8_t *)args->how.createhow3_u.verf;
 		else
 			err = nfs3_sattr(&args->how.createhow3_u.obj_attributes,
-					 &sa);
+			                 &sa);
 	}
 	if (err < 0) {
 		nfs3_dir_post(req, &dir, &dw);
 		goto out;
 	}
 	err = fs_create(req->fs, &req->cred, &dir, w->name.filename3_val,
-			w->name.filename3_len, (int)args->how.mode, &sa, verf,
-			&obj, &a, &dw);
+	                w->name.filename3_len, (int)args->how.mode, &sa, verf,
+	                &obj, &a, &dw);
 out:
 	res->status = nfs3_stat(err);
 	nfs3_made(req, err, &obj, &a, &dw, &res->CREATE3res_u.resok.obj,
-		  &res->CREATE3res_u.resok.obj_attributes,
-		  &res->CREATE3res_u.resok.dir_wcc,
-		  &res->CREATE3res_u.resfail.dir_wcc);
+	          &res->CREATE3res_u.resok.obj_attributes,
+	          &res->CREATE3res_u.resok.dir_wcc,
+	          &res->CREATE3res_u.resfail.dir_wcc);
 	return 0;
 }
 
@@ -181,13 +181,13 @@ int nfs3_mkdir(rpc_req *req, void *argp, void *resp)
 		goto out;
 	}
 	err = fs_mkdir(req->fs, &req->cred, &dir, w->name.filename3_val,
-		       w->name.filename3_len, &sa, &obj, &a, &dw);
+	               w->name.filename3_len, &sa, &obj, &a, &dw);
 out:
 	res->status = nfs3_stat(err);
 	nfs3_made(req, err, &obj, &a, &dw, &res->MKDIR3res_u.resok.obj,
-		  &res->MKDIR3res_u.resok.obj_attributes,
-		  &res->MKDIR3res_u.resok.dir_wcc,
-		  &res->MKDIR3res_u.resfail.dir_wcc);
+	          &res->MKDIR3res_u.resok.obj_attributes,
+	          &res->MKDIR3res_u.resok.dir_wcc,
+	          &res->MKDIR3res_u.resfail.dir_wcc);
 	return 0;
 }
 
@@ -230,14 +230,14 @@ int nfs3_symlink(rpc_req *req, void *argp, void *resp)
 		goto out;
 	}
 	err = fs_symlink(req->fs, &req->cred, &dir, w->name.filename3_val,
-			 w->name.filename3_len, t->nfspath3_val,
-			 t->nfspath3_len, &sa, &obj, &a, &dw);
+	                 w->name.filename3_len, t->nfspath3_val,
+	                 t->nfspath3_len, &sa, &obj, &a, &dw);
 out:
 	res->status = nfs3_stat(err);
 	nfs3_made(req, err, &obj, &a, &dw, &res->SYMLINK3res_u.resok.obj,
-		  &res->SYMLINK3res_u.resok.obj_attributes,
-		  &res->SYMLINK3res_u.resok.dir_wcc,
-		  &res->SYMLINK3res_u.resfail.dir_wcc);
+	          &res->SYMLINK3res_u.resok.obj_attributes,
+	          &res->SYMLINK3res_u.resok.dir_wcc,
+	          &res->SYMLINK3res_u.resfail.dir_wcc);
 	return 0;
 }
 
@@ -267,12 +267,12 @@ int nfs3_mknod(rpc_req *req, void *argp, void *resp)
 			major = what->mknoddata3_u.device.spec.specdata1;
 			minor = what->mknoddata3_u.device.spec.specdata2;
 			err = nfs3_sattr(
-				&what->mknoddata3_u.device.dev_attributes, &sa);
+			        &what->mknoddata3_u.device.dev_attributes, &sa);
 			break;
 		case NF3SOCK:
 		case NF3FIFO:
 			err = nfs3_sattr(&what->mknoddata3_u.pipe_attributes,
-					 &sa);
+			                 &sa);
 			break;
 		default:
 			/* Regular files, directories and symlinks have
@@ -286,21 +286,21 @@ int nfs3_mknod(rpc_req *req, void *argp, void *resp)
 		goto out;
 	}
 	err = fs_mknod(req->fs, &req->cred, &dir, w->name.filename3_val,
-		       w->name.filename3_len, (uint32_t)what->type, major,
-		       minor, &sa, &obj, &a, &dw);
+	               w->name.filename3_len, (uint32_t)what->type, major,
+	               minor, &sa, &obj, &a, &dw);
 out:
 	res->status = nfs3_stat(err);
 	nfs3_made(req, err, &obj, &a, &dw, &res->MKNOD3res_u.resok.obj,
-		  &res->MKNOD3res_u.resok.obj_attributes,
-		  &res->MKNOD3res_u.resok.dir_wcc,
-		  &res->MKNOD3res_u.resfail.dir_wcc);
+	          &res->MKNOD3res_u.resok.obj_attributes,
+	          &res->MKNOD3res_u.resok.dir_wcc,
+	          &res->MKNOD3res_u.resfail.dir_wcc);
 	return 0;
 }
 
 /* REMOVE and RMDIR: dot_err and dotdot_err are what "." and ".." get
  * (as Linux: rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY). */
 static int nfs3_unlink(rpc_req *req, const diropargs3 *o, int isdir,
-		       int dot_err, int dotdot_err, fs_wcc *dw)
+                       int dot_err, int dotdot_err, fs_wcc *dw)
 {
 	fs_ref dir;
 	int dots, err;
@@ -309,7 +309,7 @@ static int nfs3_unlink(rpc_req *req, const diropargs3 *o, int isdir,
 	if (err < 0)
 		return err;
 	err = nfs3_name_check(o->name.filename3_val, o->name.filename3_len,
-			      &dots);
+	                      &dots);
 	if (err == 0 && dots == NFS3_NAME_DOT)
 		err = dot_err;
 	else if (err == 0 && dots == NFS3_NAME_DOTDOT)
@@ -320,10 +320,10 @@ static int nfs3_unlink(rpc_req *req, const diropargs3 *o, int isdir,
 	}
 	if (isdir)
 		return fs_rmdir(req->fs, &req->cred, &dir,
-				o->name.filename3_val, o->name.filename3_len,
-				dw);
+		                o->name.filename3_val, o->name.filename3_len,
+		                dw);
 	return fs_remove(req->fs, &req->cred, &dir, o->name.filename3_val,
-			 o->name.filename3_len, dw);
+	                 o->name.filename3_len, dw);
 }
 
 int nfs3_remove(rpc_req *req, void *argp, void *resp)
@@ -336,10 +336,10 @@ int nfs3_remove(rpc_req *req, void *argp, void *resp)
 	memset(res, 0, sizeof(*res));
 	memset(&dw, 0, sizeof(dw));
 	err = nfs3_unlink(req, &args->object, 0, MAGMA_EINVAL, MAGMA_EEXIST,
-			  &dw);
+	                  &dw);
 	res->status = nfs3_stat(err);
 	nfs3_wcc(&dw, err == 0 ? &res->REMOVE3res_u.resok.dir_wcc
-			       : &res->REMOVE3res_u.resfail.dir_wcc);
+	                       : &res->REMOVE3res_u.resfail.dir_wcc);
 	return 0;
 }
 
@@ -352,11 +352,11 @@ int nfs3_rmdir(rpc_req *req, void *argp, void *resp)
 
 	memset(res, 0, sizeof(*res));
 	memset(&dw, 0, sizeof(dw));
-	err = nfs3_unlink(req, &args->object, 1, MAGMA_EINVAL,
-			  MAGMA_ENOTEMPTY, &dw);
+	err = nfs3_unlink(req, &args->object, 1, MAGMA_EINVAL, MAGMA_ENOTEMPTY,
+	                  &dw);
 	res->status = nfs3_stat(err);
 	nfs3_wcc(&dw, err == 0 ? &res->RMDIR3res_u.resok.dir_wcc
-			       : &res->RMDIR3res_u.resfail.dir_wcc);
+	                       : &res->RMDIR3res_u.resfail.dir_wcc);
 	return 0;
 }
 
@@ -395,11 +395,10 @@ int nfs3_rename(rpc_req *req, void *argp, void *resp)
 	if (err == 0)
 		err = nfs3_rename_name(&to->name);
 	if (err == 0) {
-		err = fs_rename(req->fs, &req->cred, &fdir,
-				from->name.filename3_val,
-				from->name.filename3_len, &tdir,
-				to->name.filename3_val, to->name.filename3_len,
-				&fw, &tw);
+		err = fs_rename(
+		        req->fs, &req->cred, &fdir, from->name.filename3_val,
+		        from->name.filename3_len, &tdir, to->name.filename3_val,
+		        to->name.filename3_len, &fw, &tw);
 	} else {
 		if (have_f)
 			nfs3_dir_post(req, &fdir, &fw);
@@ -443,16 +442,16 @@ int nfs3_link(rpc_req *req, void *argp, void *resp)
 		goto out;
 	}
 	err = fs_link(req->fs, &req->cred, &file, &dir, l->name.filename3_val,
-		      l->name.filename3_len, &fa, &fa_valid, &dw);
+	              l->name.filename3_len, &fa, &fa_valid, &dw);
 out:
 	res->status = nfs3_stat(err);
 	if (err == 0) {
 		nfs3_post_op_attr(fa_valid ? &fa : NULL,
-				  &res->LINK3res_u.resok.file_attributes);
+		                  &res->LINK3res_u.resok.file_attributes);
 		nfs3_wcc(&dw, &res->LINK3res_u.resok.linkdir_wcc);
 	} else {
 		nfs3_post_op_attr(fa_valid ? &fa : NULL,
-				  &res->LINK3res_u.resfail.file_attributes);
+		                  &res->LINK3res_u.resfail.file_attributes);
 		nfs3_wcc(&dw, &res->LINK3res_u.resfail.linkdir_wcc);
 	}
 	return 0;

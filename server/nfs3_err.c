@@ -54,8 +54,8 @@ static const nfsstat3 nfs3_err_table[] = {
 };
 
 _Static_assert(sizeof(nfs3_err_table) / sizeof(nfs3_err_table[0]) ==
-		       (size_t)-MAGMA_E_LAST,
-	       "every MAGMA_E* code needs an nfsstat3");
+                       (size_t)-MAGMA_E_LAST,
+               "every MAGMA_E* code needs an nfsstat3");
 
 nfsstat3 nfs3_stat(int err)
 {
@@ -84,10 +84,8 @@ mountstat3 nfs3_mountstat(int err)
 	case NFS3ERR_SERVERFAULT:
 		/* MOUNT v3 reuses the NFS numbers for these. */
 		return (mountstat3)st;
-	case NFS3ERR_BADHANDLE:
-		return MNT3ERR_SERVERFAULT;
-	default:
-		return MNT3ERR_IO;
+	case NFS3ERR_BADHANDLE: return MNT3ERR_SERVERFAULT;
+	default: return MNT3ERR_IO;
 	}
 }
 
@@ -194,15 +192,11 @@ static int nfs3_time_in(const nfstime3 *t, fs_time *out)
 
 /* One of set_atime/set_mtime: how, and the client's time. */
 static int nfs3_set_time(time_how how, const nfstime3 *t, int *set,
-			 fs_time *out)
+                         fs_time *out)
 {
 	switch (how) {
-	case DONT_CHANGE:
-		*set = FS_TIME_DONT;
-		return 0;
-	case SET_TO_SERVER_TIME:
-		*set = FS_TIME_SERVER;
-		return 0;
+	case DONT_CHANGE: *set = FS_TIME_DONT; return 0;
+	case SET_TO_SERVER_TIME: *set = FS_TIME_SERVER; return 0;
 	case SET_TO_CLIENT_TIME:
 		*set = FS_TIME_CLIENT;
 		return nfs3_time_in(t, out);
@@ -233,19 +227,18 @@ int nfs3_sattr(const sattr3 *in, fs_sattr *out)
 		s.size = in->size.set_size3_u.size;
 	}
 	err = nfs3_set_time(in->atime.set_it, &in->atime.set_atime_u.atime,
-			    &s.set_atime, &s.atime);
+	                    &s.set_atime, &s.atime);
 	if (err == 0)
 		err = nfs3_set_time(in->mtime.set_it,
-				    &in->mtime.set_mtime_u.mtime, &s.set_mtime,
-				    &s.mtime);
+		                    &in->mtime.set_mtime_u.mtime, &s.set_mtime,
+		                    &s.mtime);
 	if (err < 0)
 		return err;
 	*out = s;
 	return 0;
 }
 
-void nfs3_post_op_attr_get(rpc_req *req, const fs_ref *ref,
-			   post_op_attr *out)
+void nfs3_post_op_attr_get(rpc_req *req, const fs_ref *ref, post_op_attr *out)
 {
 	fs_attr a;
 
@@ -269,7 +262,7 @@ int nfs3_fh_get(const rpc_req *req, const nfs_fh3 *fh, fs_ref *ref)
 	fs_ref r;
 
 	if (fh_decode(req->keys, fh->data.data_val, fh->data.data_len,
-		      &export_id, &r) != 0)
+	              &export_id, &r) != 0)
 		return MAGMA_EBADHANDLE;
 	if (export_id != NFS3_EXPORT_ID)
 		return MAGMA_ESTALE;
@@ -294,8 +287,7 @@ int nfs3_fh_set(const rpc_req *req, const fs_ref *ref, nfs_fh3 *out)
 	return 0;
 }
 
-void nfs3_post_op_fh(const rpc_req *req, const fs_ref *ref,
-		     post_op_fh3 *out)
+void nfs3_post_op_fh(const rpc_req *req, const fs_ref *ref, post_op_fh3 *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (nfs3_fh_set(req, ref, &out->post_op_fh3_u.handle) == 0)

@@ -34,8 +34,8 @@ int nfs3_read(rpc_req *req, void *argp, void *resp)
 		err = MAGMA_ENOMEM;
 		goto out;
 	}
-	err = fs_read(req->fs, &req->cred, &ref, args->offset, count, buf,
-		      &got, &eof, &a);
+	err = fs_read(req->fs, &req->cred, &ref, args->offset, count, buf, &got,
+	              &eof, &a);
 	if (err == 0 && got > count)
 		err = MAGMA_EIO; /* fs broke its contract: never overrun */
 	if (err < 0 && a.type == FS_DIR)
@@ -53,7 +53,7 @@ out:
 	} else {
 		free(buf);
 		nfs3_post_op_attr(a.type != 0 ? &a : NULL,
-				  &res->READ3res_u.resfail.file_attributes);
+		                  &res->READ3res_u.resfail.file_attributes);
 	}
 	return 0;
 }
@@ -74,10 +74,10 @@ int nfs3_write(rpc_req *req, void *argp, void *resp)
 		goto out;
 	/* RFC 1813: count bytes of data follow; fewer is a broken request.
 	 * More than we advertised is written short, which clients handle. */
-	if ((uint32_t)args->stable > FILE_SYNC ||
-	    args->data.data_len < count) {
+	if ((uint32_t)args->stable > FILE_SYNC || args->data.data_len < count) {
 		err = MAGMA_EINVAL;
-		nfs3_wcc_post_get(req, &ref, &res->WRITE3res_u.resfail.file_wcc);
+		nfs3_wcc_post_get(req, &ref,
+		                  &res->WRITE3res_u.resfail.file_wcc);
 		res->status = nfs3_stat(err);
 		return 0;
 	}
@@ -86,8 +86,8 @@ int nfs3_write(rpc_req *req, void *argp, void *resp)
 	LOG_D("WRITE off %llu count %u stable %d",
 	      (unsigned long long)args->offset, count, (int)args->stable);
 	err = fs_write(req->fs, &req->cred, &ref, args->offset,
-		       args->data.data_val, count, (int)args->stable,
-		       &committed, &wcc);
+	               args->data.data_val, count, (int)args->stable,
+	               &committed, &wcc);
 out:
 	res->status = nfs3_stat(err);
 	if (err == 0) {

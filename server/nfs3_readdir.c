@@ -48,8 +48,8 @@ static void nfs3_rd_free(nfs3_rd *rd)
 }
 
 static int nfs3_rd_entry(void *arg, const char *name, size_t namelen,
-			 uint64_t fileid, uint64_t cookie, const fs_ref *ref,
-			 const fs_attr *attr)
+                         uint64_t fileid, uint64_t cookie, const fs_ref *ref,
+                         const fs_attr *attr)
 {
 	nfs3_rd *rd = arg;
 	/* value_follows, fileid, name, cookie */
@@ -110,8 +110,8 @@ static int nfs3_rd_entry(void *arg, const char *name, size_t namelen,
 
 /* The common part: fills rd's list, *verf_out, *eof and *da. */
 static int nfs3_rd_run(rpc_req *req, nfs3_rd *rd, const nfs_fh3 *fh,
-		       cookie3 cookie, const char *cookieverf,
-		       char *verf_out, int *eof, fs_attr *da)
+                       cookie3 cookie, const char *cookieverf, char *verf_out,
+                       int *eof, fs_attr *da)
 {
 	uint64_t verf, vout = 0;
 	fs_ref dir;
@@ -130,7 +130,7 @@ static int nfs3_rd_run(rpc_req *req, nfs3_rd *rd, const nfs_fh3 *fh,
 	 * do, as long as it is the same both ways. */
 	memcpy(&verf, cookieverf, sizeof(verf));
 	err = fs_readdir(req->fs, &req->cred, &dir, cookie, verf, rd->plus,
-			 nfs3_rd_entry, rd, &vout, eof, da);
+	                 nfs3_rd_entry, rd, &vout, eof, da);
 	if (err == 0 && rd->n == 0 && !*eof)
 		err = MAGMA_ETOOSMALL;
 	if (err == 0)
@@ -150,9 +150,8 @@ int nfs3_readdir(rpc_req *req, void *argp, void *resp)
 	memset(&rd, 0, sizeof(rd));
 	memset(&da, 0, sizeof(da));
 	rd.max = args->count;
-	err = nfs3_rd_run(req, &rd, &args->dir, args->cookie,
-			  args->cookieverf, res->READDIR3res_u.resok.cookieverf,
-			  &eof, &da);
+	err = nfs3_rd_run(req, &rd, &args->dir, args->cookie, args->cookieverf,
+	                  res->READDIR3res_u.resok.cookieverf, &eof, &da);
 	res->status = nfs3_stat(err);
 	if (err == 0) {
 		READDIR3resok *ok = &res->READDIR3res_u.resok;
@@ -163,7 +162,7 @@ int nfs3_readdir(rpc_req *req, void *argp, void *resp)
 	} else {
 		nfs3_rd_free(&rd);
 		nfs3_post_op_attr(da.type != 0 ? &da : NULL,
-				  &res->READDIR3res_u.resfail.dir_attributes);
+		                  &res->READDIR3res_u.resfail.dir_attributes);
 	}
 	return 0;
 }
@@ -182,9 +181,8 @@ int nfs3_readdirplus(rpc_req *req, void *argp, void *resp)
 	rd.plus = 1;
 	rd.max = args->maxcount;
 	rd.dirmax = args->dircount;
-	err = nfs3_rd_run(req, &rd, &args->dir, args->cookie,
-			  args->cookieverf,
-			  res->READDIRPLUS3res_u.resok.cookieverf, &eof, &da);
+	err = nfs3_rd_run(req, &rd, &args->dir, args->cookie, args->cookieverf,
+	                  res->READDIRPLUS3res_u.resok.cookieverf, &eof, &da);
 	res->status = nfs3_stat(err);
 	if (err == 0) {
 		READDIRPLUS3resok *ok = &res->READDIRPLUS3res_u.resok;
@@ -194,9 +192,9 @@ int nfs3_readdirplus(rpc_req *req, void *argp, void *resp)
 		ok->reply.eof = eof ? TRUE : FALSE;
 	} else {
 		nfs3_rd_free(&rd);
-		nfs3_post_op_attr(da.type != 0 ? &da : NULL,
-				  &res->READDIRPLUS3res_u.resfail
-					   .dir_attributes);
+		nfs3_post_op_attr(
+		        da.type != 0 ? &da : NULL,
+		        &res->READDIRPLUS3res_u.resfail.dir_attributes);
 	}
 	return 0;
 }

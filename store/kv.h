@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KV_KEY_LEN 20   /* ring key: HMAC-SHA1 sized */
-#define KV_SUB_MAX 64   /* longest sub key */
+#define KV_KEY_LEN 20         /* ring key: HMAC-SHA1 sized */
+#define KV_SUB_MAX 64         /* longest sub key */
 #define KV_VAL_MAX (1u << 20) /* longest value (a chunk plus header) */
 
 /* Expected-version values for conditional ops. */
@@ -33,19 +33,21 @@
 typedef struct kv kv;
 
 enum kv_op_kind {
-	KV_PUT = 1,      /* put sub = val, if expect matches */
-	KV_DEL = 2,      /* delete sub, if expect matches (absent: no-op when KV_VER_ANY) */
-	KV_DEL_RANGE = 3,/* delete every sub with sub <= s < end (bytewise); expect ignored */
-	KV_CHECK = 4     /* only check that sub's version equals expect */
+	KV_PUT = 1,       /* put sub = val, if expect matches */
+	KV_DEL = 2,       /* delete sub, if expect matches (absent: no-op when
+	                     KV_VER_ANY) */
+	KV_DEL_RANGE = 3, /* delete every sub with sub <= s < end (bytewise);
+	                     expect ignored */
+	KV_CHECK = 4      /* only check that sub's version equals expect */
 };
 
 typedef struct kv_op {
 	int kind;
 	const void *sub;
 	size_t sublen;
-	const void *val;  /* KV_PUT: value; KV_DEL_RANGE: end sub key */
+	const void *val; /* KV_PUT: value; KV_DEL_RANGE: end sub key */
 	size_t vallen;
-	uint64_t expect;  /* KV_VER_ANY, KV_VER_ABSENT or an exact version */
+	uint64_t expect; /* KV_VER_ANY, KV_VER_ABSENT or an exact version */
 } kv_op;
 
 typedef struct kv_batch {
@@ -64,13 +66,13 @@ enum kv_durability {
  * negative MAGMA_E* code to abort the scan with that error.  The pointers
  * are valid only during the call. */
 typedef int (*kv_scan_fn)(void *arg, const void *sub, size_t sublen,
-			  const void *val, size_t vallen, uint64_t ver);
+                          const void *val, size_t vallen, uint64_t ver);
 
 typedef struct kv_stat {
-	uint64_t bytes_total;  /* capacity (store limit or disk, smaller) */
-	uint64_t bytes_free;   /* what can still be written */
-	uint64_t bytes_avail;  /* free to unprivileged users (same here) */
-	uint64_t records;      /* records held */
+	uint64_t bytes_total; /* capacity (store limit or disk, smaller) */
+	uint64_t bytes_free;  /* what can still be written */
+	uint64_t bytes_avail; /* free to unprivileged users (same here) */
+	uint64_t records;     /* records held */
 } kv_stat;
 
 /* Buffer returned by get: *val is malloc'd, caller frees it with free(). */
@@ -79,13 +81,13 @@ struct kv_ops {
 	 * *vallen hold the value and *ver its version.  MAGMA_ENOENT when
 	 * absent. val may be NULL to fetch only the version. */
 	int (*get)(kv *, const uint8_t key[KV_KEY_LEN], const void *sub,
-		   size_t sublen, void **val, size_t *vallen, uint64_t *ver);
+	           size_t sublen, void **val, size_t *vallen, uint64_t *ver);
 	/* Read a byte range [off, off+len) of one record's value into buf
 	 * (which holds len bytes); *got is how many bytes the value had
 	 * there (0..len).  MAGMA_ENOENT when absent. */
 	int (*read)(kv *, const uint8_t key[KV_KEY_LEN], const void *sub,
-		    size_t sublen, size_t off, size_t len, void *buf,
-		    size_t *got);
+	            size_t sublen, size_t off, size_t len, void *buf,
+	            size_t *got);
 	/* Apply a batch (see above).  On a failed condition nothing of that
 	 * key's ops is applied and MAGMA_ECONFLICT is returned (MAGMA_EEXIST
 	 * when the op expected KV_VER_ABSENT and the record exists,
@@ -95,8 +97,8 @@ struct kv_ops {
 	 * be NULL for the first) and sub starting with prefix (prefix may be
 	 * NULL), in sub order, at most max records (0 = no limit). */
 	int (*scan)(kv *, const uint8_t key[KV_KEY_LEN], const void *prefix,
-		    size_t prefixlen, const void *from, size_t fromlen,
-		    size_t max, kv_scan_fn fn, void *arg);
+	            size_t prefixlen, const void *from, size_t fromlen,
+	            size_t max, kv_scan_fn fn, void *arg);
 	/* Make everything applied so far durable (NFS COMMIT). */
 	int (*sync)(kv *);
 	int (*stat)(kv *, kv_stat *st);
@@ -109,14 +111,14 @@ struct kv {
 
 /* Convenience wrappers, so callers read top-down. */
 static inline int kv_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
-			 size_t sublen, void **val, size_t *vallen,
-			 uint64_t *ver)
+                         size_t sublen, void **val, size_t *vallen,
+                         uint64_t *ver)
 {
 	return k->ops->get(k, key, sub, sublen, val, vallen, ver);
 }
-static inline int kv_read(kv *k, const uint8_t key[KV_KEY_LEN],
-			  const void *sub, size_t sublen, size_t off,
-			  size_t len, void *buf, size_t *got)
+static inline int kv_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                          size_t sublen, size_t off, size_t len, void *buf,
+                          size_t *got)
 {
 	return k->ops->read(k, key, sub, sublen, off, len, buf, got);
 }
@@ -125,15 +127,25 @@ static inline int kv_apply(kv *k, const kv_batch *b, size_t n, int dur)
 	return k->ops->apply(k, b, n, dur);
 }
 static inline int kv_scan(kv *k, const uint8_t key[KV_KEY_LEN],
-			  const void *prefix, size_t prefixlen,
-			  const void *from, size_t fromlen, size_t max,
-			  kv_scan_fn fn, void *arg)
+                          const void *prefix, size_t prefixlen,
+                          const void *from, size_t fromlen, size_t max,
+                          kv_scan_fn fn, void *arg)
 {
 	return k->ops->scan(k, key, prefix, prefixlen, from, fromlen, max, fn,
-			    arg);
+	                    arg);
 }
-static inline int kv_sync(kv *k) { return k->ops->sync(k); }
-static inline int kv_stat_get(kv *k, kv_stat *st) { return k->ops->stat(k, st); }
-static inline void kv_close(kv *k) { if (k) k->ops->close(k); }
+static inline int kv_sync(kv *k)
+{
+	return k->ops->sync(k);
+}
+static inline int kv_stat_get(kv *k, kv_stat *st)
+{
+	return k->ops->stat(k, st);
+}
+static inline void kv_close(kv *k)
+{
+	if (k)
+		k->ops->close(k);
+}
 
 #endif

@@ -54,8 +54,8 @@
 #define STORE_META_VAL_MAX 256
 #define STORE_MAXREADERS 512 /* concurrent read calls before EJUKEBOX */
 #define STORE_FORMAT 1u
-#define STORE_GROW_STEP (64ull << 20)  /* zeros added at a time */
-#define STORE_GROW_SLACK (8ull << 20)  /* headroom kept past a txn's need */
+#define STORE_GROW_STEP (64ull << 20) /* zeros added at a time */
+#define STORE_GROW_SLACK (8ull << 20) /* headroom kept past a txn's need */
 #define STORE_ZERO_BUF (1u << 20)
 
 struct store {
@@ -65,10 +65,10 @@ struct store {
 	MDB_dbi meta;
 	char *dir; /* owned: strdup of cfg->dir, for statvfs and logs */
 	uint64_t map_size;
-	int fd;          /* LMDB's data file descriptor (not owned) */
-	int dfd;         /* owned: O_DIRECT descriptor of it, or -1 */
-	uint8_t *zeros;  /* owned: STORE_ZERO_BUF zero bytes for growth */
-	int grow_off;    /* growth failed for lack of space: stop trying */
+	int fd;         /* LMDB's data file descriptor (not owned) */
+	int dfd;        /* owned: O_DIRECT descriptor of it, or -1 */
+	uint8_t *zeros; /* owned: STORE_ZERO_BUF zero bytes for growth */
+	int grow_off;   /* growth failed for lack of space: stop trying */
 };
 
 /* ---- error translation: the one place LMDB codes become MAGMA_E* ---- */
@@ -479,7 +479,7 @@ static void store_grow(store *s, uint64_t need)
 	want -= want % STORE_ZERO_BUF;
 	for (end = (uint64_t)st.st_size; end < want;) {
 		size_t n = want - end < STORE_ZERO_BUF ? want - end
-		                                         : STORE_ZERO_BUF;
+		                                       : STORE_ZERO_BUF;
 		ssize_t w = -1;
 		if (s->dfd >= 0) {
 			w = pwrite(s->dfd, s->zeros, n, (off_t)end);
@@ -493,7 +493,8 @@ static void store_grow(store *s, uint64_t need)
 		if (w <= 0) {
 			if (w < 0 && (errno == ENOSPC || errno == EDQUOT)) {
 				LOG_I("%s: disk full, store file not grown "
-				      "ahead any more", s->dir);
+				      "ahead any more",
+				      s->dir);
 				s->grow_off = 1;
 			}
 			break;
@@ -756,8 +757,7 @@ int store_open(store **out, const store_config *cfg)
 		rc = store_code(rc);
 		goto out;
 	}
-	if ((rc = store_env_open(s, s->map_size)) ||
-	    (rc = store_init_dbs(s)))
+	if ((rc = store_env_open(s, s->map_size)) || (rc = store_init_dbs(s)))
 		goto out;
 	*out = s;
 	s = NULL;

@@ -20,8 +20,8 @@
 typedef struct store store;
 
 typedef struct store_config {
-	const char *dir;       /* directory holding store.mdb */
-	uint64_t map_size;     /* LMDB map size: the store's capacity limit */
+	const char *dir;   /* directory holding store.mdb */
+	uint64_t map_size; /* LMDB map size: the store's capacity limit */
 } store_config;
 
 /* Open (creating when absent) the store in cfg->dir.  *out is owned by
@@ -35,7 +35,7 @@ kv *store_kv(store *s);
 
 /* Named metadata, e.g. "boot_count".  Values up to 256 bytes. */
 int store_meta_get(store *s, const char *name, void *buf, size_t buflen,
-		   size_t *len);
+                   size_t *len);
 int store_meta_put(store *s, const char *name, const void *val, size_t len);
 
 #endif

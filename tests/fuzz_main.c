@@ -51,9 +51,9 @@ size_t fuzz_put32(uint8_t *p, size_t n, uint32_t v)
 static void mutate(uint8_t *p, size_t *n)
 {
 	static const uint32_t interesting[] = {
-		0,          1,          2,          3,          16,
-		17,         255,        256,        400,        401,
-		1024,       1025,       4096,       65536,      0x7fffffff,
+		0,          1,          2,          3,         16,
+		17,         255,        256,        400,       401,
+		1024,       1025,       4096,       65536,     0x7fffffff,
 		0x80000000, 0x80000004, 0xfffffffc, 0xffffffff
 	};
 	uint32_t k = fuzz_rnd() % 6, pos;
@@ -62,7 +62,9 @@ static void mutate(uint8_t *p, size_t *n)
 		return;
 	pos = fuzz_rnd() % (uint32_t)*n;
 	switch (k) {
-	case 0: /* flip bits */ p[pos] ^= (uint8_t)(1u << (fuzz_rnd() % 8)); break;
+	case 0: /* flip bits */
+		p[pos] ^= (uint8_t)(1u << (fuzz_rnd() % 8));
+		break;
 	case 1: /* an interesting word at an aligned place */
 		pos &= ~3u;
 		if (pos + 4 <= *n)
@@ -172,8 +174,8 @@ static int run_file(const char *path)
 int main(int argc, char **argv)
 {
 	static uint8_t buf[FUZZ_MAX];
-	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
-	                                         : argv[0];
+	const char *name =
+	        strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	unsigned long count = fuzz_count, i;
 	unsigned long seed = 1;
 	const char *corpus = NULL;

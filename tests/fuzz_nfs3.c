@@ -110,10 +110,10 @@ static void fixture(void)
 	store_config cfg = { fz.dir, 256ull << 20 };
 	int rc;
 
-#define FX(call)                                   \
-	do {                                       \
-		if ((rc = (call)) < 0)             \
-			die(#call, rc);            \
+#define FX(call)                                                               \
+	do {                                                                   \
+		if ((rc = (call)) < 0)                                         \
+			die(#call, rc);                                        \
 	} while (0)
 	FX(store_open(&fz.st, &cfg));
 	FX(fs_open(&fz.fs, store_kv(fz.st), &fz.keys));
@@ -142,8 +142,8 @@ static void fixture(void)
 	             NULL, &r[5], NULL, NULL));
 	fix_write(&r[5], 0, 10);
 	sa.mode = 0644;
-	FX(fs_mknod(fz.fs, &fuzz_root, &r[1], "p", 1, FS_FIFO, 0, 0, &sa,
-	            &r[6], NULL, NULL));
+	FX(fs_mknod(fz.fs, &fuzz_root, &r[1], "p", 1, FS_FIFO, 0, 0, &sa, &r[6],
+	            NULL, NULL));
 	FX(fs_create(fz.fs, &fuzz_root, &r[0], "gone", 4, FS_CREATE_GUARDED,
 	             &sa, NULL, &gone, NULL, NULL));
 	FX(fs_remove(fz.fs, &fuzz_root, &r[0], "gone", 4, NULL));
@@ -180,8 +180,10 @@ static void fuzz_exit(void)
 {
 	if (getenv("MAGMA_FUZZ_STATS") != NULL)
 		for (int i = 0; i < 28; i++)
-			fprintf(stderr, "%s %-12s %8lu calls %8lu decoded "
-			        "%8lu ok\n", i < 22 ? "NFS3" : "MNT3",
+			fprintf(stderr,
+			        "%s %-12s %8lu calls %8lu decoded "
+			        "%8lu ok\n",
+			        i < 22 ? "NFS3" : "MNT3",
 			        i < 22 ? nfs3_program.procs[i].name
 			               : mount3_program.procs[i - 22].name,
 			        fz.calls[i], fz.decoded[i], fz.ok[i]);
@@ -329,8 +331,10 @@ static void run_proc(const rpc_program *prog, uint32_t proc, uint8_t credsel,
 	if (rc == 0) {
 		xdrmem_create(&x, (char *)out, sizeof(out), XDR_ENCODE);
 		if (!xres(&x, res)) {
-			fprintf(stderr, "fuzz_nfs3: %s %s: result does not "
-			                "encode\n", prog->name, p->name);
+			fprintf(stderr,
+			        "fuzz_nfs3: %s %s: result does not "
+			        "encode\n",
+			        prog->name, p->name);
 			abort();
 		}
 		xdr_destroy(&x);
@@ -443,10 +447,10 @@ static void fh(wr *w)
 
 static void name(wr *w)
 {
-	static const char *const names[] = {
-		"f", "d", "l", "sub", "x", "y", "p", "ro", "t", "new", "n2",
-		".", "..", "", "a/b", "a\0b", "gone"
-	};
+	static const char *const names[] = { "f",    "d",   "l",  "sub", "x",
+		                             "y",    "p",   "ro", "t",   "new",
+		                             "n2",   ".",   "..", "",    "a/b",
+		                             "a\0b", "gone" };
 	static char longname[300];
 	uint32_t k = fuzz_rnd() % 20;
 
@@ -464,11 +468,22 @@ static void name(wr *w)
 
 static uint64_t any64(void)
 {
-	static const uint64_t v[] = {
-		0, 1, 4095, 4096, 65535, 65536, 65537, 70000, 1u << 20,
-		(1ull << 32) - 1, 1ull << 40, INT64_MAX - 1, INT64_MAX,
-		(uint64_t)INT64_MAX + 1, UINT64_MAX - 4096, UINT64_MAX
-	};
+	static const uint64_t v[] = { 0,
+		                      1,
+		                      4095,
+		                      4096,
+		                      65535,
+		                      65536,
+		                      65537,
+		                      70000,
+		                      1u << 20,
+		                      (1ull << 32) - 1,
+		                      1ull << 40,
+		                      INT64_MAX - 1,
+		                      INT64_MAX,
+		                      (uint64_t)INT64_MAX + 1,
+		                      UINT64_MAX - 4096,
+		                      UINT64_MAX };
 
 	if (fuzz_rnd() % 4 == 0)
 		return ((uint64_t)fuzz_rnd() << 32) | fuzz_rnd();
@@ -483,8 +498,7 @@ static void nfstime(wr *w)
 
 static void sattr(wr *w)
 {
-	static const uint32_t ids[] = { 0, 100, 1000, 1001, 65534,
-		                        0xffffffff };
+	static const uint32_t ids[] = { 0, 100, 1000, 1001, 65534, 0xffffffff };
 	uint32_t how;
 
 	if (fuzz_rnd() % 2) {
@@ -569,7 +583,8 @@ static void nfs_args(wr *w, uint32_t proc)
 	case NFSPROC3_COMMIT:
 		fh_of(w, FILE_FH);
 		u64(w, fuzz_rnd() % 2 ? fuzz_rnd() % 200000 : any64());
-		u32(w, fuzz_rnd() % 2 ? fuzz_rnd() % 200000 : (uint32_t)any64());
+		u32(w,
+		    fuzz_rnd() % 2 ? fuzz_rnd() % 200000 : (uint32_t)any64());
 		break;
 	case NFSPROC3_WRITE:
 		fh_of(w, FILE_FH);
@@ -642,18 +657,16 @@ static void nfs_args(wr *w, uint32_t proc)
 		u32(w, fuzz_rnd() % 2 ? fuzz_rnd() % 9000 : (uint32_t)any64());
 		u32(w, fuzz_rnd() % 2 ? fuzz_rnd() % 40000 : (uint32_t)any64());
 		break;
-	default: /* GETATTR READLINK FSSTAT FSINFO PATHCONF */
-		fh(w);
-		break;
+	default: /* GETATTR READLINK FSSTAT FSINFO PATHCONF */ fh(w); break;
 	}
 }
 
 static void mount_args(wr *w, uint32_t proc)
 {
-	static const char *const paths[] = {
-		"/", "/d", "/d/sub", "/d/f", "/nope", "", "//d//sub/", "/d/..",
-		"/d/./sub", "d", "/t/y"
-	};
+	static const char *const paths[] = { "/",         "/d",    "/d/sub",
+		                             "/d/f",      "/nope", "",
+		                             "//d//sub/", "/d/..", "/d/./sub",
+		                             "d",         "/t/y" };
 
 	if (proc == MOUNTPROC3_MNT || proc == MOUNTPROC3_UMNT) {
 		const char *s = paths[fuzz_rnd() % 11];

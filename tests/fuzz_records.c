@@ -38,14 +38,22 @@
 #include "tests/fuzz.h"
 
 enum {
-	FZ_FH, FZ_REC, FZ_BIND, FZ_ENT, FZ_CONF, FZ_ADDR, FZ_RING,
-	FZ_CTL_SERVER, FZ_CTL_CLIENT, FZ_NKINDS
+	FZ_FH,
+	FZ_REC,
+	FZ_BIND,
+	FZ_ENT,
+	FZ_CONF,
+	FZ_ADDR,
+	FZ_RING,
+	FZ_CTL_SERVER,
+	FZ_CTL_CLIENT,
+	FZ_NKINDS
 };
 
 static struct {
 	char dir[256];
-	char sock[300];     /* ctl_server under test */
-	char fake[300];     /* fake server for ctl_call */
+	char sock[300]; /* ctl_server under test */
+	char fake[300]; /* fake server for ctl_call */
 	char conf[300];
 	magma_keys keys;
 	ctl_server *srv;
@@ -60,19 +68,19 @@ static struct {
 	int skip[FZ_NKINDS]; /* MAGMA_FUZZ_SKIP: decoders left out */
 } fz = { .fake_fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_records: %s:%d: %s\n",       \
-			        __FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_records: %s:%d: %s\n", __FILE__, \
+			        __LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* ---- the control socket: a server to feed, a fake server to answer ---- */
 
-static int ctl_echo(void *ctx, const char *verb, const char *arg,
-                    ctl_reply *r, char *err, size_t errlen)
+static int ctl_echo(void *ctx, const char *verb, const char *arg, ctl_reply *r,
+                    char *err, size_t errlen)
 {
 	if (strcmp(verb, "err") == 0) {
 		snprintf(err, errlen, "%s", arg);
@@ -285,8 +293,7 @@ static void fuzz_rec(const uint8_t *p, size_t n)
 	CHECK(memcmp(grec.guard, pattern, GUARD_LEN) == 0);
 	if (rc != 0)
 		return;
-	CHECK(r->target_len <= FS_PATH_MAX &&
-	      r->target[r->target_len] == '\0');
+	CHECK(r->target_len <= FS_PATH_MAX && r->target[r->target_len] == '\0');
 	rc = fs_rec_encode(r, &enc, &len);
 	same(p, n, rc, enc, len);
 }
@@ -400,8 +407,8 @@ static void fuzz_conf(const uint8_t *p, size_t n)
 /* ---- set-up ---- */
 
 static const char *const fz_names[FZ_NKINDS] = {
-	"fh", "fs_rec", "fs_bind", "fs_ent", "conf", "conf_addr",
-	"ring", "ctl_server", "ctl_client"
+	"fh",        "fs_rec", "fs_bind",    "fs_ent",    "conf",
+	"conf_addr", "ring",   "ctl_server", "ctl_client"
 };
 
 static void fuzz_exit(void)
@@ -599,12 +606,22 @@ static size_t seed_ring(uint8_t *buf, size_t cap)
 static size_t seed_conf(uint8_t *buf, size_t cap)
 {
 	static const char *const opt[] = {
-		"nfs_listen = 127.0.0.1:0\n", "peer_listen = [::1]:7390\n",
-		"redundancy = 3\n", "store_size = 10G\n", "store_size = 1\n",
-		"rpcbind = no\n", "rpcbind = yes\n", "log_level = debug\n",
-		"# comment = x\n", "\n", "   \t\n", "redundancy=16\n",
-		"store_size = 16383P\n", "nfs_listen = [fe80::1%lo]:2049\n",
-		"peer_listen = 0.0.0.0:65535\n", "bogus = 1\n",
+		"nfs_listen = 127.0.0.1:0\n",
+		"peer_listen = [::1]:7390\n",
+		"redundancy = 3\n",
+		"store_size = 10G\n",
+		"store_size = 1\n",
+		"rpcbind = no\n",
+		"rpcbind = yes\n",
+		"log_level = debug\n",
+		"# comment = x\n",
+		"\n",
+		"   \t\n",
+		"redundancy=16\n",
+		"store_size = 16383P\n",
+		"nfs_listen = [fe80::1%lo]:2049\n",
+		"peer_listen = 0.0.0.0:65535\n",
+		"bogus = 1\n",
 	};
 	char text[2048];
 	size_t len;
@@ -623,12 +640,18 @@ static size_t seed_conf(uint8_t *buf, size_t cap)
 
 static size_t seed_addr(uint8_t *buf, size_t cap)
 {
-	static const char *const a[] = {
-		"127.0.0.1:2049", "[::1]:0",   "[::ffff:1.2.3.4]:99",
-		"1.2.3.4:65536",  "1.2.3.4:",  "[::1]",
-		":80",            "[]:1",      "1.2.3.4:-1",
-		"1.2.3.4:0x10",   "a:b:c",     "[1:2:3:4:5:6:7:8]:65535"
-	};
+	static const char *const a[] = { "127.0.0.1:2049",
+		                         "[::1]:0",
+		                         "[::ffff:1.2.3.4]:99",
+		                         "1.2.3.4:65536",
+		                         "1.2.3.4:",
+		                         "[::1]",
+		                         ":80",
+		                         "[]:1",
+		                         "1.2.3.4:-1",
+		                         "1.2.3.4:0x10",
+		                         "a:b:c",
+		                         "[1:2:3:4:5:6:7:8]:65535" };
 
 	return put_str(buf, cap, a[fuzz_rnd() % 12]);
 }
@@ -636,14 +659,23 @@ static size_t seed_addr(uint8_t *buf, size_t cap)
 static size_t seed_ctl(uint8_t *buf, size_t cap, int reply)
 {
 	static const char *const req[] = {
-		"status\n", "err something bad\n", "big xxxxxxxxxx\n",
-		"x y z\n", "verb\n", "\n", " leading\n", "status --json\n"
+		"status\n",         "err something bad\n",
+		"big xxxxxxxxxx\n", "x y z\n",
+		"verb\n",           "\n",
+		" leading\n",       "status --json\n"
 	};
-	static const char *const rep[] = {
-		"OK\n", "D line\nOK\n", "ERR -2 no such\n", "ERR 5 positive\n",
-		"ERR -99999 far\n", "ERR\n", "D a\nD bye\nOK\n", "D\nOK\n",
-		"junk\n", "D x\n", "OK", "ERR -3\n"
-	};
+	static const char *const rep[] = { "OK\n",
+		                           "D line\nOK\n",
+		                           "ERR -2 no such\n",
+		                           "ERR 5 positive\n",
+		                           "ERR -99999 far\n",
+		                           "ERR\n",
+		                           "D a\nD bye\nOK\n",
+		                           "D\nOK\n",
+		                           "junk\n",
+		                           "D x\n",
+		                           "OK",
+		                           "ERR -3\n" };
 	size_t len;
 
 	if (!reply) {

@@ -4,7 +4,8 @@
 #   it_need_nfsit            skip (77) when tests/nfsit was not built
 #   it_node NAME ADDR [magmactl init options...]
 #                            init a node in $IT_TMP/NAME listening on
-#                            ADDR:<free port>, rpcbind = no
+#                            ADDR:<free port> (NFS) and ADDR:0 (peers),
+#                            rpcbind = no
 #   it_start NAME            start magmad, wait until it serves
 #   it_stop NAME             SIGTERM, wait; returns magmad's exit code
 #   it_kill9 NAME            SIGKILL, wait
@@ -120,6 +121,9 @@ it_node() {
 	[ -f "$IT_TMP/$it_nm/magma.conf" ] ||
 		it_fail "magmactl init wrote no $IT_TMP/$it_nm/magma.conf"
 	it_conf_set "$it_nm" rpcbind no
+	# magmad also listens on its TLS peer port: any free one on ADDR,
+	# so that nodes of parallel tests never meet on the default port.
+	it_conf_set "$it_nm" peer_listen "$it_ad:0"
 	IT_NODES="$IT_NODES $it_nm"
 }
 

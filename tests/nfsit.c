@@ -91,7 +91,7 @@ int nit_check_st(int got, int want, const char *name)
 
 	snprintf(w, sizeof w, "%s", nit_stname(want));
 	return nit_check(got == want, name, "got %s, want %s", nit_stname(got),
-			 w);
+	                 w);
 }
 
 int nit_check_st_any(int got, const int *want, int n, const char *name)
@@ -103,10 +103,10 @@ int nit_check_st_any(int got, const int *want, int n, const char *name)
 		if (got == want[i])
 			ok = 1;
 		snprintf(w + strlen(w), sizeof w - strlen(w), "%s%s",
-			 i ? "|" : "", nit_stname(want[i]));
+		         i ? "|" : "", nit_stname(want[i]));
 	}
 	return nit_check(ok, name, "got %s, want one of %s", nit_stname(got),
-			 w);
+	                 w);
 }
 
 void nit_note(const char *fmt, ...)
@@ -131,8 +131,8 @@ int nit_summary(void)
 /* ---- result pool: decoded replies live here until nit_pool_free ---- */
 struct pool_ent {
 	struct pool_ent *next;
-	ZDR zdr;       /* owns the decoder's allocations */
-	char *buf;     /* the re-encoded reply */
+	ZDR zdr;   /* owns the decoder's allocations */
+	char *buf; /* the re-encoded reply */
 };
 static struct pool_ent *pool;
 
@@ -159,8 +159,7 @@ struct waiter {
 
 /* libnfs frees the reply when the callback returns: re-encode it, then
  * decode the bytes into pool-owned memory. */
-static void nit_cb(struct rpc_context *rpc, int status, void *data,
-		   void *priv)
+static void nit_cb(struct rpc_context *rpc, int status, void *data, void *priv)
 {
 	struct waiter *w = priv;
 	struct pool_ent *pe;
@@ -172,7 +171,7 @@ static void nit_cb(struct rpc_context *rpc, int status, void *data,
 	w->status = status;
 	if (status != RPC_STATUS_SUCCESS) {
 		snprintf(w->err, sizeof w->err, "%s",
-			 data ? (const char *)data : rpc_get_error(rpc));
+		         data ? (const char *)data : rpc_get_error(rpc));
 		return;
 	}
 	if (!w->xdr || !data)
@@ -227,17 +226,17 @@ static int nit_wait(nit_conn *c, int *done, int max_inflight)
 		n = poll(&p, 1, 500);
 		if (n < 0 && errno != EINTR) {
 			snprintf(c->err, sizeof c->err, "poll: %s",
-				 strerror(errno));
+			         strerror(errno));
 			return -1;
 		}
 		if (rpc_service(c->rpc, n > 0 ? p.revents : 0) < 0) {
 			snprintf(c->err, sizeof c->err, "rpc_service: %s",
-				 rpc_get_error(c->rpc));
+			         rpc_get_error(c->rpc));
 			return -1;
 		}
 		if (time(NULL) > deadline) {
 			snprintf(c->err, sizeof c->err,
-				 "timeout waiting for reply");
+			         "timeout waiting for reply");
 			return -1;
 		}
 	}
@@ -263,34 +262,34 @@ static int nit_finish(nit_conn *c, struct waiter *w)
 	return 0;
 }
 
-int nit_call(nit_conn *c, nit_issue_fn fn, void *args, zdrproc_t xdr,
-	     void *res, size_t res_size)
+int nit_call(nit_conn *c, nit_issue_fn fn, void *args, zdrproc_t xdr, void *res,
+             size_t res_size)
 {
 	struct waiter w = { .xdr = xdr, .res = res, .res_size = res_size };
 
 	if (fn(c->rpc, nit_cb, args, &w) != 0) {
 		snprintf(c->err, sizeof c->err, "queue: %s",
-			 rpc_get_error(c->rpc));
+		         rpc_get_error(c->rpc));
 		return -1;
 	}
 	return nit_finish(c, &w);
 }
 
 int nit_call0(nit_conn *c, nit_issue0_fn fn, zdrproc_t xdr, void *res,
-	      size_t res_size)
+              size_t res_size)
 {
 	struct waiter w = { .xdr = xdr, .res = res, .res_size = res_size };
 
 	if (fn(c->rpc, nit_cb, &w) != 0) {
 		snprintf(c->err, sizeof c->err, "queue: %s",
-			 rpc_get_error(c->rpc));
+		         rpc_get_error(c->rpc));
 		return -1;
 	}
 	return nit_finish(c, &w);
 }
 
 static void connect_cb(struct rpc_context *rpc, int status, void *data,
-		       void *priv)
+                       void *priv)
 {
 	struct waiter *w = priv;
 
@@ -298,7 +297,7 @@ static void connect_cb(struct rpc_context *rpc, int status, void *data,
 	w->status = status;
 	if (status != RPC_STATUS_SUCCESS)
 		snprintf(w->err, sizeof w->err, "%s",
-			 data ? (const char *)data : rpc_get_error(rpc));
+		         data ? (const char *)data : rpc_get_error(rpc));
 }
 
 nit_conn *nit_connect(const char *host, int port, uint32_t uid, uint32_t gid)
@@ -318,7 +317,7 @@ nit_conn *nit_connect(const char *host, int port, uint32_t uid, uint32_t gid)
 	if (rpc_connect_async(c->rpc, host, port, connect_cb, &w) != 0 ||
 	    nit_wait(c, &w.done, 0) < 0 || w.status != RPC_STATUS_SUCCESS) {
 		fprintf(stderr, "nfsit: connect %s:%d: %s\n", host, port,
-			w.err[0] ? w.err : rpc_get_error(c->rpc));
+		        w.err[0] ? w.err : rpc_get_error(c->rpc));
 		rpc_destroy_context(c->rpc);
 		free(c);
 		return NULL;
@@ -335,7 +334,7 @@ void nit_close(nit_conn *c)
 }
 
 void nit_set_cred(nit_conn *c, uint32_t uid, uint32_t gid, uint32_t ngids,
-		  const uint32_t *gids)
+                  const uint32_t *gids)
 {
 	uint32_t g[16];
 
@@ -344,7 +343,7 @@ void nit_set_cred(nit_conn *c, uint32_t uid, uint32_t gid, uint32_t ngids,
 	if (ngids)
 		memcpy(g, gids, ngids * sizeof *g);
 	rpc_set_auth(c->rpc, libnfs_authunix_create("nfsit", uid, gid, ngids,
-						    ngids ? g : NULL));
+	                                            ngids ? g : NULL));
 }
 
 int nit_mnt(nit_conn *c, const char *path, nit_fh *fh)
@@ -361,7 +360,7 @@ int nit_mnt(nit_conn *c, const char *path, nit_fh *fh)
 	if (res.fhs_status == MNT3_OK && fh) {
 		fhandle3 *h = &res.mountres3_u.mountinfo.fhandle;
 		fh->len = h->fhandle3_len > NIT_FHMAX ? NIT_FHMAX
-						      : h->fhandle3_len;
+		                                      : h->fhandle3_len;
 		memcpy(fh->data, h->fhandle3_val, fh->len);
 	}
 	return res.fhs_status;
@@ -377,7 +376,7 @@ int nit_umnt(nit_conn *c, const char *path)
 }
 
 int nit_readdir_all(nit_conn *c, const nit_fh *dir, int plus, uint32_t count,
-		    nit_dirent_fn fn, void *arg, int *pages)
+                    nit_dirent_fn fn, void *arg, int *pages)
 {
 	uint64_t cookie = 0;
 	char verf[NFS3_COOKIEVERFSIZE] = { 0 };
@@ -431,11 +430,15 @@ int nit_readdir_all(nit_conn *c, const nit_fh *dir, int plus, uint32_t count,
 				const nit_fh *fp = NULL;
 				const fattr3 *ap = NULL;
 				if (e->name_handle.handle_follows) {
-					nit_fh_from(&fh, &e->name_handle.post_op_fh3_u.handle);
+					nit_fh_from(
+					        &fh,
+					        &e->name_handle.post_op_fh3_u
+					                 .handle);
 					fp = &fh;
 				}
 				if (e->name_attributes.attributes_follow)
-					ap = &e->name_attributes.post_op_attr_u.attributes;
+					ap = &e->name_attributes.post_op_attr_u
+					              .attributes;
 				fn(arg, e->name, e->fileid, e->cookie, fp, ap);
 				cookie = e->cookie;
 			}
@@ -454,8 +457,8 @@ int nit_readdir_all(nit_conn *c, const nit_fh *dir, int plus, uint32_t count,
 /* ---- handles ---- */
 void nit_fh_from(nit_fh *out, const nfs_fh3 *in)
 {
-	out->len = in->data.data_len > NIT_FHMAX ? NIT_FHMAX
-						 : in->data.data_len;
+	out->len =
+	        in->data.data_len > NIT_FHMAX ? NIT_FHMAX : in->data.data_len;
 	memcpy(out->data, in->data.data_val, out->len);
 }
 
@@ -508,7 +511,7 @@ int nit_getattr(nit_conn *c, const nit_fh *fh, fattr3 *attr)
 }
 
 int nit_lookup(nit_conn *c, const nit_fh *dir, const char *name, nit_fh *out,
-	       fattr3 *attr)
+               fattr3 *attr)
 {
 	LOOKUP3args a;
 	LOOKUP3res r;
@@ -532,7 +535,7 @@ int nit_lookup(nit_conn *c, const nit_fh *dir, const char *name, nit_fh *out,
 }
 
 int nit_create(nit_conn *c, const nit_fh *dir, const char *name, int how,
-	       uint32_t mode, const char *verf, nit_fh *out, fattr3 *attr)
+               uint32_t mode, const char *verf, nit_fh *out, fattr3 *attr)
 {
 	CREATE3args a;
 	CREATE3res r;
@@ -560,7 +563,8 @@ int nit_create(nit_conn *c, const nit_fh *dir, const char *name, int how,
 			*out = fh;
 		if (attr) {
 			if (ok->obj_attributes.attributes_follow)
-				*attr = ok->obj_attributes.post_op_attr_u.attributes;
+				*attr = ok->obj_attributes.post_op_attr_u
+				                .attributes;
 			else
 				nit_getattr(c, &fh, attr);
 		}
@@ -568,8 +572,8 @@ int nit_create(nit_conn *c, const nit_fh *dir, const char *name, int how,
 	return r.status;
 }
 
-int nit_mkdir(nit_conn *c, const nit_fh *dir, const char *name,
-	      uint32_t mode, nit_fh *out, fattr3 *attr)
+int nit_mkdir(nit_conn *c, const nit_fh *dir, const char *name, uint32_t mode,
+              nit_fh *out, fattr3 *attr)
 {
 	MKDIR3args a;
 	MKDIR3res r;
@@ -592,7 +596,8 @@ int nit_mkdir(nit_conn *c, const nit_fh *dir, const char *name,
 			*out = fh;
 		if (attr) {
 			if (ok->obj_attributes.attributes_follow)
-				*attr = ok->obj_attributes.post_op_attr_u.attributes;
+				*attr = ok->obj_attributes.post_op_attr_u
+				                .attributes;
 			else
 				nit_getattr(c, &fh, attr);
 		}
@@ -625,7 +630,7 @@ int nit_rmdir(nit_conn *c, const nit_fh *dir, const char *name)
 }
 
 int nit_write(nit_conn *c, const nit_fh *fh, uint64_t off, const void *buf,
-	      uint32_t len, int stable, char verf[8], int *committed)
+              uint32_t len, int stable, char verf[8], int *committed)
 {
 	WRITE3args a;
 	WRITE3res r;
@@ -645,13 +650,13 @@ int nit_write(nit_conn *c, const nit_fh *fh, uint64_t off, const void *buf,
 			*committed = r.WRITE3res_u.resok.committed;
 		if (r.WRITE3res_u.resok.count != len)
 			nit_note("short write: %u of %u",
-				 r.WRITE3res_u.resok.count, len);
+			         r.WRITE3res_u.resok.count, len);
 	}
 	return r.status;
 }
 
 int nit_read(nit_conn *c, const nit_fh *fh, uint64_t off, uint32_t count,
-	     void *buf, uint32_t *got, int *eof)
+             void *buf, uint32_t *got, int *eof)
 {
 	READ3args a;
 	READ3res r;
@@ -690,8 +695,8 @@ int nit_commit(nit_conn *c, const nit_fh *fh, char verf[8])
 	return r.status;
 }
 
-int nit_rename(nit_conn *c, const nit_fh *fd, const char *fn,
-	       const nit_fh *td, const char *tn)
+int nit_rename(nit_conn *c, const nit_fh *fd, const char *fn, const nit_fh *td,
+               const char *tn)
 {
 	RENAME3args a;
 	RENAME3res r;
@@ -754,8 +759,8 @@ void nit_fill(void *buf, size_t len, uint64_t seed, uint64_t off)
 	size_t i = 0;
 
 	while (i < len) {
-		uint64_t pos = off + i, w = mix(seed * 0x100000001b3ULL +
-						pos / 8);
+		uint64_t pos = off + i,
+		         w = mix(seed * 0x100000001b3ULL + pos / 8);
 		unsigned k = (unsigned)(pos % 8);
 		if (k == 0 && len - i >= 8) {
 			memcpy(p + i, &w, 8);
@@ -768,15 +773,14 @@ void nit_fill(void *buf, size_t len, uint64_t seed, uint64_t off)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: nfsit procs HOST PORT\n"
-		"       nfsit bigfile HOST PORT MB\n"
-		"       nfsit bigdir HOST PORT N\n"
-		"       nfsit write-commit HOST PORT STATEFILE\n"
-		"       nfsit verify HOST PORT STATEFILE\n"
-		"       nfsit garbage HOST PORT\n"
-		"       nfsit nospc HOST PORT\n"
-		"       nfsit ping HOST PORT\n");
+	fprintf(stderr, "usage: nfsit procs HOST PORT\n"
+	                "       nfsit bigfile HOST PORT MB\n"
+	                "       nfsit bigdir HOST PORT N\n"
+	                "       nfsit write-commit HOST PORT STATEFILE\n"
+	                "       nfsit verify HOST PORT STATEFILE\n"
+	                "       nfsit garbage HOST PORT\n"
+	                "       nfsit nospc HOST PORT\n"
+	                "       nfsit ping HOST PORT\n");
 }
 
 int main(int argc, char **argv)

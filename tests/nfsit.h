@@ -30,23 +30,25 @@ typedef struct nit_conn {
 	struct rpc_context *rpc;
 	char host[64];
 	int port;
-	char err[256];      /* last RPC-level error */
+	char err[256]; /* last RPC-level error */
 } nit_conn;
 
 /* ---- checks ---- */
 extern int nit_npass, nit_nfail;
 /* Records one check; fmt explains a failure (ignored on success). */
 int nit_check(int cond, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 #define CHECK(cond, name, ...) nit_check(!!(cond), name, __VA_ARGS__)
 /* Status check with readable names: ok iff got == want. */
 int nit_check_st(int got, int want, const char *name);
 /* ok iff got is one of the n statuses in want. */
 int nit_check_st_any(int got, const int *want, int n, const char *name);
-#define CHECK_ST_ANY(got, name, ...) do { \
-	const int w_[] = { __VA_ARGS__ }; \
-	nit_check_st_any((got), w_, (int)(sizeof w_ / sizeof w_[0]), (name)); \
-} while (0)
+#define CHECK_ST_ANY(got, name, ...)                                           \
+	do {                                                                   \
+		const int w_[] = { __VA_ARGS__ };                              \
+		nit_check_st_any((got), w_, (int)(sizeof w_ / sizeof w_[0]),   \
+		                 (name));                                      \
+	} while (0)
 void nit_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the summary line; returns the process exit code (0 or 1). */
 int nit_summary(void);
@@ -59,27 +61,27 @@ nit_conn *nit_connect(const char *host, int port, uint32_t uid, uint32_t gid);
 void nit_close(nit_conn *c);
 /* Switch the AUTH_SYS credential (aux groups: ngids of gids). */
 void nit_set_cred(nit_conn *c, uint32_t uid, uint32_t gid, uint32_t ngids,
-		  const uint32_t *gids);
+                  const uint32_t *gids);
 
 typedef int (*nit_issue_fn)(struct rpc_context *rpc, rpc_cb cb, void *args,
-			    void *priv);
+                            void *priv);
 /* Issues fn(args) and waits; on RPC success decodes the reply into res
  * (res_size bytes, zeroed first; memory owned by the pool) and returns 0.
  * Returns -1 on an RPC-level failure (c->err says why). */
-int nit_call(nit_conn *c, nit_issue_fn fn, void *args, zdrproc_t xdr,
-	     void *res, size_t res_size);
+int nit_call(nit_conn *c, nit_issue_fn fn, void *args, zdrproc_t xdr, void *res,
+             size_t res_size);
 /* NULL-type procedures (no args): fn(rpc, cb, priv). */
 typedef int (*nit_issue0_fn)(struct rpc_context *rpc, rpc_cb cb, void *priv);
 int nit_call0(nit_conn *c, nit_issue0_fn fn, zdrproc_t xdr, void *res,
-	      size_t res_size);
+              size_t res_size);
 /* Frees every decoded result so far. */
 void nit_pool_free(void);
 /* Waits until c has no request in flight (for pipelined async use). */
 int nit_drain(nit_conn *c, int max_inflight);
 
-#define NIT3(c, proc, PROC, args, res) \
-	nit_call((c), (nit_issue_fn)rpc_nfs3_##proc##_async, (args), \
-		 (zdrproc_t)zdr_##PROC##3res, (res), sizeof *(res))
+#define NIT3(c, proc, PROC, args, res)                                         \
+	nit_call((c), (nit_issue_fn)rpc_nfs3_##proc##_async, (args),           \
+	         (zdrproc_t)zdr_##PROC##3res, (res), sizeof *(res))
 
 /* ---- MOUNT ---- */
 /* MNT path: returns the mountstat3 (or -1 on RPC failure); *fh on OK. */
@@ -94,10 +96,10 @@ int nit_umnt(nit_conn *c, const char *path);
  * failure, -2 when the server sent an empty page without eof; *pages
  * counts the calls. */
 typedef void (*nit_dirent_fn)(void *arg, const char *name, uint64_t fileid,
-			      uint64_t cookie, const nit_fh *fh,
-			      const fattr3 *attr);
+                              uint64_t cookie, const nit_fh *fh,
+                              const fattr3 *attr);
 int nit_readdir_all(nit_conn *c, const nit_fh *dir, int plus, uint32_t count,
-		    nit_dirent_fn fn, void *arg, int *pages);
+                    nit_dirent_fn fn, void *arg, int *pages);
 
 /* ---- small helpers on handles and attributes ---- */
 static inline nfs_fh3 nit_fh3(const nit_fh *fh)
@@ -116,20 +118,20 @@ int nit_fh_unhex(nit_fh *fh, const char *hex);
 /* Common operations: return the nfsstat3, or -1 on RPC failure. */
 int nit_getattr(nit_conn *c, const nit_fh *fh, fattr3 *attr);
 int nit_lookup(nit_conn *c, const nit_fh *dir, const char *name, nit_fh *out,
-	       fattr3 *attr);
+               fattr3 *attr);
 int nit_create(nit_conn *c, const nit_fh *dir, const char *name, int how,
-	       uint32_t mode, const char *verf, nit_fh *out, fattr3 *attr);
-int nit_mkdir(nit_conn *c, const nit_fh *dir, const char *name,
-	      uint32_t mode, nit_fh *out, fattr3 *attr);
+               uint32_t mode, const char *verf, nit_fh *out, fattr3 *attr);
+int nit_mkdir(nit_conn *c, const nit_fh *dir, const char *name, uint32_t mode,
+              nit_fh *out, fattr3 *attr);
 int nit_remove(nit_conn *c, const nit_fh *dir, const char *name);
 int nit_rmdir(nit_conn *c, const nit_fh *dir, const char *name);
 int nit_write(nit_conn *c, const nit_fh *fh, uint64_t off, const void *buf,
-	      uint32_t len, int stable, char verf[8], int *committed);
+              uint32_t len, int stable, char verf[8], int *committed);
 int nit_read(nit_conn *c, const nit_fh *fh, uint64_t off, uint32_t count,
-	     void *buf, uint32_t *got, int *eof);
+             void *buf, uint32_t *got, int *eof);
 int nit_commit(nit_conn *c, const nit_fh *fh, char verf[8]);
-int nit_rename(nit_conn *c, const nit_fh *fd, const char *fn,
-	       const nit_fh *td, const char *tn);
+int nit_rename(nit_conn *c, const nit_fh *fd, const char *fn, const nit_fh *td,
+               const char *tn);
 int nit_setsize(nit_conn *c, const nit_fh *fh, uint64_t size);
 int nit_setmode(nit_conn *c, const nit_fh *fh, uint32_t mode);
 void nit_sattr_none(sattr3 *sa);

@@ -56,7 +56,7 @@ static struct nfs_context *hl_mount(const char *host, int port)
 	if (!nfs)
 		return NULL;
 	snprintf(url, sizeof url, "nfs://%s/?nfsport=%d&mountport=%d", host,
-		 port, port);
+	         port, port);
 	u = nfs_parse_url_dir(nfs, url);
 	if (!u) {
 		fprintf(stderr, "nfsit: url %s: %s\n", url, nfs_get_error(nfs));
@@ -65,7 +65,7 @@ static struct nfs_context *hl_mount(const char *host, int port)
 	}
 	if (nfs_mount(nfs, u->server, u->path) != 0) {
 		fprintf(stderr, "nfsit: mount %s: %s\n", url,
-			nfs_get_error(nfs));
+		        nfs_get_error(nfs));
 		nfs_destroy_url(u);
 		nfs_destroy_context(nfs);
 		return NULL;
@@ -88,11 +88,11 @@ int nit_cmd_bigfile(const char *host, int port, int mb)
 	int i, r, bad = 0;
 
 	if (!nit_check(nfs != NULL, "mount with libnfs high-level API",
-		       "nfs_mount failed"))
+	               "nfs_mount failed"))
 		return nit_summary();
 	nit_note("server rtmax %llu wtmax %llu",
-		 (unsigned long long)nfs_get_readmax(nfs),
-		 (unsigned long long)nfs_get_writemax(nfs));
+	         (unsigned long long)nfs_get_readmax(nfs),
+	         (unsigned long long)nfs_get_writemax(nfs));
 	snprintf(path, sizeof path, "/bigfile.%d", (int)getpid());
 	r = nfs_create(nfs, path, O_RDWR | O_TRUNC, 0644, &fh);
 	if (!nit_check(r == 0, "create big file", "%s", nfs_get_error(nfs)))
@@ -106,7 +106,7 @@ int nit_cmd_bigfile(const char *host, int port, int mb)
 		if (r != (int)blk) {
 			bad = 1;
 			nit_note("pwrite at %d MiB: %d %s", i, r,
-				 nfs_get_error(nfs));
+			         nfs_get_error(nfs));
 			break;
 		}
 	}
@@ -128,7 +128,7 @@ int nit_cmd_bigfile(const char *host, int port, int mb)
 		r = nfs_pread(nfs, fh, (uint64_t)i * blk, blk, rbuf);
 		if (r != (int)blk) {
 			nit_note("pread at %d MiB: %d %s", i, r,
-				 nfs_get_error(nfs));
+			         nfs_get_error(nfs));
 			bad = 1;
 			break;
 		}
@@ -145,8 +145,8 @@ int nit_cmd_bigfile(const char *host, int port, int mb)
 	CHECK(!memcmp(dw, dr, 32), "read-back checksum equals written",
 	      "%s != %s", sr, sw);
 	nit_note("write %d MiB in %.2fs (%.1f MiB/s), read in %.2fs "
-		 "(%.1f MiB/s)", mb, t1 - t0, mb / (t1 - t0), t2 - t1,
-		 mb / (t2 - t1));
+	         "(%.1f MiB/s)",
+	         mb, t1 - t0, mb / (t1 - t0), t2 - t1, mb / (t2 - t1));
 	r = nfs_unlink(nfs, path);
 	CHECK(r == 0, "unlink big file", "%s", nfs_get_error(nfs));
 	nfs_destroy_context(nfs);
@@ -160,8 +160,7 @@ struct pipe_state {
 	int ok, fail, first_err;
 };
 
-static void pipe_cb(struct rpc_context *rpc, int status, void *data,
-		    void *priv)
+static void pipe_cb(struct rpc_context *rpc, int status, void *data, void *priv)
 {
 	struct pipe_state *p = priv;
 	int st;
@@ -187,8 +186,8 @@ struct bd_state {
 	int n, dup, other, bad_fh;
 };
 
-static void bd_cb(void *arg, const char *name, uint64_t fileid,
-		  uint64_t cookie, const nit_fh *fh, const fattr3 *attr)
+static void bd_cb(void *arg, const char *name, uint64_t fileid, uint64_t cookie,
+                  const nit_fh *fh, const fattr3 *attr)
 {
 	struct bd_state *s = arg;
 	int i;
@@ -219,8 +218,10 @@ static int pipe_pump(nit_conn **pc, int npc)
 
 	for (i = 0; i < npc; i++) {
 		struct pollfd p = { .fd = rpc_get_fd(pc[i]->rpc),
-				    .events = (short)rpc_which_events(pc[i]->rpc) };
-		if (poll(&p, 1, 0) > 0 && rpc_service(pc[i]->rpc, p.revents) < 0)
+			            .events = (short)rpc_which_events(
+			                    pc[i]->rpc) };
+		if (poll(&p, 1, 0) > 0 &&
+		    rpc_service(pc[i]->rpc, p.revents) < 0)
 			return -1;
 		if (rpc_queue_length(pc[i]->rpc) >= PIPE_DEPTH &&
 		    nit_drain(pc[i], PIPE_DEPTH / 2) < 0)
@@ -293,11 +294,13 @@ int nit_cmd_bigdir(const char *host, int port, int n)
 			break;
 	}
 	st = pipe_drain(pc, npc);
-	CHECK(st == 0 && ps.ok == n && ps.fail == 0, "CREATE N entries "
-	      "(pipelined)", "ok %d fail %d first error %s", ps.ok,
-	      ps.fail, nit_stname(ps.first_err));
+	CHECK(st == 0 && ps.ok == n && ps.fail == 0,
+	      "CREATE N entries "
+	      "(pipelined)",
+	      "ok %d fail %d first error %s", ps.ok, ps.fail,
+	      nit_stname(ps.first_err));
 	nit_note("created %d entries in %.2fs (%.0f/s)", n, now() - t0,
-		 n / (now() - t0));
+	         n / (now() - t0));
 
 	s.n = n;
 	s.seen = calloc(n, 1);
@@ -307,9 +310,11 @@ int nit_cmd_bigdir(const char *host, int port, int n)
 	for (i = 0, missing = 0; i < n; i++)
 		missing += !s.seen[i];
 	nit_check_st(st, NFS3_OK, "READDIR count 4096 over the whole dir");
-	CHECK(!missing && !s.dup && !s.other, "READDIR: each name exactly "
-	      "once", "missing %d duplicated %d unknown %d (pages %d)",
-	      missing, s.dup, s.other, pages);
+	CHECK(!missing && !s.dup && !s.other,
+	      "READDIR: each name exactly "
+	      "once",
+	      "missing %d duplicated %d unknown %d (pages %d)", missing, s.dup,
+	      s.other, pages);
 	nit_note("READDIR: %d pages in %.2fs", pages, now() - t0);
 
 	memset(s.seen, 0, n);
@@ -318,11 +323,14 @@ int nit_cmd_bigdir(const char *host, int port, int n)
 	st = nit_readdir_all(c, &dir, 1, 8192, bd_cb, &s, &pages);
 	for (i = 0, missing = 0; i < n; i++)
 		missing += !s.seen[i];
-	nit_check_st(st, NFS3_OK, "READDIRPLUS maxcount 8192 over the whole "
-		     "dir");
-	CHECK(!missing && !s.dup && !s.other, "READDIRPLUS: each name "
-	      "exactly once", "missing %d duplicated %d unknown %d (pages %d)",
-	      missing, s.dup, s.other, pages);
+	nit_check_st(st, NFS3_OK,
+	             "READDIRPLUS maxcount 8192 over the whole "
+	             "dir");
+	CHECK(!missing && !s.dup && !s.other,
+	      "READDIRPLUS: each name "
+	      "exactly once",
+	      "missing %d duplicated %d unknown %d (pages %d)", missing, s.dup,
+	      s.other, pages);
 	CHECK(s.bad_fh == 0, "READDIRPLUS: every entry has a handle",
 	      "%d without", s.bad_fh);
 	nit_note("READDIRPLUS: %d pages in %.2fs", pages, now() - t0);
@@ -349,8 +357,10 @@ int nit_cmd_bigdir(const char *host, int port, int n)
 			break;
 	}
 	st = pipe_drain(pc, npc);
-	CHECK(st == 0 && ps.ok == n && ps.fail == 0, "REMOVE N entries "
-	      "(pipelined)", "ok %d fail %d first error %s", ps.ok, ps.fail,
+	CHECK(st == 0 && ps.ok == n && ps.fail == 0,
+	      "REMOVE N entries "
+	      "(pipelined)",
+	      "ok %d fail %d first error %s", ps.ok, ps.fail,
 	      nit_stname(ps.first_err));
 	nit_note("removed %d entries in %.2fs", n, now() - t0);
 
@@ -365,8 +375,9 @@ int nit_cmd_bigdir(const char *host, int port, int n)
 	      "st %s left %d unknown %d pages %d", nit_stname(st), missing,
 	      s.other, pages);
 	snprintf(name, sizeof name, "bigdir.%d", (int)getpid());
-	nit_check_st(nit_rmdir(c, &root, name), NFS3_OK, "RMDIR the emptied "
-		     "directory");
+	nit_check_st(nit_rmdir(c, &root, name), NFS3_OK,
+	             "RMDIR the emptied "
+	             "directory");
 	free(s.seen);
 	for (i = 0; i < npc; i++)
 		nit_close(pc[i]);
@@ -409,13 +420,13 @@ int nit_cmd_write_commit(const char *host, int port, const char *state)
 	for (i = 0; i < PF_N; i++) {
 		snprintf(name, sizeof name, "u%d", i);
 		st = nit_create(c, &dir, name, GUARDED, 0644, NULL, &fh[i],
-				NULL);
+		                NULL);
 		nit_fill(buf, PF_SIZE, 100 + i, 0);
 		for (off = 0; st == NFS3_OK && off < PF_SIZE; off += 65536) {
-			uint32_t len = PF_SIZE - off < 65536 ? PF_SIZE - off
-							     : 65536;
-			st = nit_write(c, &fh[i], off, buf + off, len,
-				       UNSTABLE, i || off ? v2 : verf, &cm);
+			uint32_t len =
+			        PF_SIZE - off < 65536 ? PF_SIZE - off : 65536;
+			st = nit_write(c, &fh[i], off, buf + off, len, UNSTABLE,
+			               i || off ? v2 : verf, &cm);
 			if (st == NFS3_OK && (i || off) && memcmp(v2, verf, 8))
 				allsame = 0;
 		}
@@ -466,7 +477,7 @@ int nit_cmd_write_commit(const char *host, int port, const char *state)
 }
 
 static void verify_file(nit_conn *c, const nit_fh *fh, int seed, int size,
-			const char *what)
+                        const char *what)
 {
 	char *want = malloc(size), *got = malloc(size);
 	char nm[160];
@@ -476,7 +487,7 @@ static void verify_file(nit_conn *c, const nit_fh *fh, int seed, int size,
 
 	st = nit_getattr(c, fh, &at);
 	snprintf(nm, sizeof nm, "%s: GETATTR with the pre-restart handle",
-		 what);
+	         what);
 	nit_check_st(st, NFS3_OK, nm);
 	snprintf(nm, sizeof nm, "%s: size", what);
 	CHECK(st == NFS3_OK && at.size == (uint64_t)size, nm, "%llu want %d",
@@ -512,7 +523,7 @@ int nit_cmd_verify(const char *host, int port, const char *state)
 		return nit_summary();
 	}
 	if (!CHECK(nit_mnt(c, "/", &root) == MNT3_OK, "MNT after restart",
-		   "failed"))
+	           "failed"))
 		return nit_summary();
 	in = fopen(state, "r");
 	if (!CHECK(in != NULL, "read state file", "%s", state))
@@ -520,8 +531,10 @@ int nit_cmd_verify(const char *host, int port, const char *state)
 	while (fgets(line, sizeof line, in)) {
 		if (sscanf(line, "root %130s", b) == 1) {
 			nit_fh_unhex(&oldroot, b);
-			CHECK(nit_fh_eq(&oldroot, &root), "root handle unchanged "
-			      "by the restart", "differs");
+			CHECK(nit_fh_eq(&oldroot, &root),
+			      "root handle unchanged "
+			      "by the restart",
+			      "differs");
 		} else if (sscanf(line, "dir %63s %130s", dirname, b) == 2) {
 			nit_fh_unhex(&dir, b);
 			st = nit_lookup(c, &root, dirname, &fh, NULL);
@@ -529,33 +542,37 @@ int nit_cmd_verify(const char *host, int port, const char *state)
 			      "LOOKUP dir gives the pre-restart handle",
 			      "st %s", nit_stname(st));
 		} else if (sscanf(line, "file %127s %130s %d %d", a, b, &seed,
-				  &size) == 4) {
+		                  &size) == 4) {
 			char what[160];
 			nit_fh_unhex(&fh, b);
 			snprintf(what, sizeof what, "file %s", a);
 			verify_file(c, &fh, seed, size, what);
 			st = nit_lookup(c, &dir, a, &lk, NULL);
-			snprintf(what, sizeof what, "LOOKUP %s gives the same "
-				 "handle", a);
+			snprintf(what, sizeof what,
+			         "LOOKUP %s gives the same "
+			         "handle",
+			         a);
 			CHECK(st == NFS3_OK && nit_fh_eq(&lk, &fh), what,
 			      "st %s", nit_stname(st));
 		} else if (sscanf(line, "subdir %127s %130s", a, b) == 2) {
 			nit_fh_unhex(&sub, b);
 			st = nit_getattr(c, &sub, &at);
 			CHECK(st == NFS3_OK && at.type == NF3DIR &&
-			      (at.mode & 07777) == 0700, "subdir attributes "
-			      "after restart", "st %s mode %o", nit_stname(st),
-			      at.mode);
+			              (at.mode & 07777) == 0700,
+			      "subdir attributes "
+			      "after restart",
+			      "st %s mode %o", nit_stname(st), at.mode);
 		} else if (sscanf(line, "renamed %127s %130s %d %d", a, b,
-				  &seed, &size) == 4) {
+		                  &seed, &size) == 4) {
 			nit_fh_unhex(&fh, b);
-			verify_file(c, &fh, seed, size, "renamed file (old "
-				    "handle)");
+			verify_file(c, &fh, seed, size,
+			            "renamed file (old "
+			            "handle)");
 			st = nit_lookup(c, &sub, "ren_to", NULL, &at);
 			nit_getattr(c, &fh, &at2);
 			CHECK(st == NFS3_OK && at.fileid == at2.fileid,
-			      "renamed file found under its new name",
-			      "st %s", nit_stname(st));
+			      "renamed file found under its new name", "st %s",
+			      nit_stname(st));
 			st = nit_lookup(c, &dir, "ren_from", NULL, NULL);
 			nit_check_st(st, NFS3ERR_NOENT, "old name stays gone");
 		} else if (sscanf(line, "verf %16s", vhex) == 1) {
@@ -574,9 +591,10 @@ int nit_cmd_verify(const char *host, int port, const char *state)
 		ra.symlink = nit_fh3(&lk);
 		if (st == NFS3_OK)
 			st = NIT3(c, readlink, READLINK, &ra, &rr) < 0
-				     ? -1 : (int)rr.status;
-		CHECK(st == NFS3_OK && !strcmp(rr.READLINK3res_u.resok.data,
-					       "u0"),
+			             ? -1
+			             : (int)rr.status;
+		CHECK(st == NFS3_OK &&
+		              !strcmp(rr.READLINK3res_u.resok.data, "u0"),
 		      "symlink survives the restart", "st %s", nit_stname(st));
 	}
 	st = nit_create(c, &dir, "after", UNCHECKED, 0644, NULL, &fh, NULL);
@@ -584,11 +602,15 @@ int nit_cmd_verify(const char *host, int port, const char *state)
 	st = nit_write(c, &fh, 0, "new", 3, UNSTABLE, nv, &cm);
 	nit_check_st(st, NFS3_OK, "WRITE UNSTABLE after restart");
 	hexs((unsigned char *)nv, 8, nvhex);
-	CHECK(vhex[0] && memcmp(nv, verf, 8) != 0, "write verifier changed "
-	      "across the restart", "old %s new %s", vhex, nvhex);
+	CHECK(vhex[0] && memcmp(nv, verf, 8) != 0,
+	      "write verifier changed "
+	      "across the restart",
+	      "old %s new %s", vhex, nvhex);
 	st = nit_commit(c, &fh, verf);
-	CHECK(st == NFS3_OK && !memcmp(verf, nv, 8), "COMMIT after restart "
-	      "returns the new verifier", "st %s", nit_stname(st));
+	CHECK(st == NFS3_OK && !memcmp(verf, nv, 8),
+	      "COMMIT after restart "
+	      "returns the new verifier",
+	      "st %s", nit_stname(st));
 	nit_close(c);
 	return nit_summary();
 }
@@ -629,7 +651,7 @@ int nit_cmd_nospc(const char *host, int port)
 		nit_fill(buf, NS_FILE, 1000 + i, 0);
 		for (off = 0; off < NS_FILE; off += NS_WRITE) {
 			st = nit_write(c, &fh, off, buf + off, NS_WRITE,
-				       FILE_SYNC, NULL, NULL);
+			               FILE_SYNC, NULL, NULL);
 			if (st != NFS3_OK)
 				break;
 		}
@@ -649,20 +671,20 @@ int nit_cmd_nospc(const char *host, int port)
 	CHECK(hit, "writing until full gives NFS3ERR_NOSPC",
 	      "after %d files: %s", nfull, nit_stname(other));
 	nit_note("%d MiB files fit before NOSPC (partial file: %llu bytes)",
-		 nfull, (unsigned long long)partial);
+	         nfull, (unsigned long long)partial);
 	CHECK(nfull >= 1, "at least one whole file fit", "%d", nfull);
 
 	st = nit_call0(c, rpc_nfs3_null_async, NULL, NULL, 0);
 	CHECK(st == 0, "server still answers NULL when full", "%s", c->err);
 	nit_check_st(nit_getattr(c, &root, NULL), NFS3_OK,
-		     "GETATTR root when full");
+	             "GETATTR root when full");
 	for (i = 0, bad = 0; i < nfull; i++) {
 		uint32_t got = 0, n;
 		int eof = 0;
 		nit_fill(buf, NS_FILE, 1000 + i, 0);
 		for (off = 0; off < NS_FILE; off += n) {
 			st = nit_read(c, &fhs[i], off, NS_WRITE, rb + off, &n,
-				      &eof);
+			              &eof);
 			if (st != NFS3_OK || n == 0)
 				break;
 			got += n;
@@ -671,7 +693,7 @@ int nit_cmd_nospc(const char *host, int port)
 		if (got != NS_FILE || memcmp(buf, rb, NS_FILE)) {
 			if (!bad)
 				nit_note("file k%d: st %s got %u", i,
-					 nit_stname(st), got);
+				         nit_stname(st), got);
 			bad++;
 		}
 	}
@@ -685,10 +707,12 @@ int nit_cmd_nospc(const char *host, int port)
 		nit_fill(buf, NS_FILE, 1000 + nfull, 0);
 		st = nit_read(c, &pfh, 0, (uint32_t)partial, rb, &n, &eof);
 		CHECK(st == NFS3_OK && n >= partial && at.size >= partial &&
-		      !memcmp(buf, rb, partial), "acknowledged writes of the "
-		      "file that hit NOSPC are intact", "st %s read %u want "
-		      ">= %llu", nit_stname(st), n,
-		      (unsigned long long)partial);
+		              !memcmp(buf, rb, partial),
+		      "acknowledged writes of the "
+		      "file that hit NOSPC are intact",
+		      "st %s read %u want "
+		      ">= %llu",
+		      nit_stname(st), n, (unsigned long long)partial);
 		nit_pool_free();
 	}
 	/* free some space; the store must accept writes again */
@@ -700,18 +724,20 @@ int nit_cmd_nospc(const char *host, int port)
 	st = nit_create(c, &dir, "again", GUARDED, 0644, NULL, &fh, NULL);
 	if (st == NFS3_OK)
 		st = nit_write(c, &fh, 0, buf, 65536, FILE_SYNC, NULL, NULL);
-	nit_check_st(st, NFS3_OK, "after REMOVE, a 64 KiB write succeeds "
-		     "again");
+	nit_check_st(st, NFS3_OK,
+	             "after REMOVE, a 64 KiB write succeeds "
+	             "again");
 	{
 		FSSTAT3args a = { .fsroot = nit_fh3(&root) };
 		FSSTAT3res r;
 		st = NIT3(c, fsstat, FSSTAT, &a, &r) < 0 ? -1 : (int)r.status;
-		CHECK(st == NFS3_OK && r.FSSTAT3res_u.resok.tbytes <= (64ULL
-									<< 20),
+		CHECK(st == NFS3_OK &&
+		              r.FSSTAT3res_u.resok.tbytes <= (64ULL << 20),
 		      "FSSTAT reports the configured small capacity",
 		      "st %s tbytes %llu", nit_stname(st),
-		      st == NFS3_OK ? (unsigned long long)
-				      r.FSSTAT3res_u.resok.tbytes : 0ULL);
+		      st == NFS3_OK
+		              ? (unsigned long long)r.FSSTAT3res_u.resok.tbytes
+		              : 0ULL);
 	}
 	nit_close(c);
 	free(fhs);

@@ -78,7 +78,7 @@ static void auth_sys(xb *x, uint32_t uid, uint32_t gid, uint32_t ngids)
 }
 
 static void call_hdr(xb *x, uint32_t xid, uint32_t rpcvers, uint32_t prog,
-		     uint32_t vers, uint32_t proc)
+                     uint32_t vers, uint32_t proc)
 {
 	xb_u32(x, xid);
 	xb_u32(x, 0); /* CALL */
@@ -96,7 +96,7 @@ static void verf_none(xb *x)
 
 /* A complete call with AUTH_SYS root credentials. */
 static void std_call(xb *x, uint32_t xid, uint32_t prog, uint32_t vers,
-		     uint32_t proc)
+                     uint32_t proc)
 {
 	call_hdr(x, xid, 2, prog, vers, proc);
 	auth_sys(x, 0, 0, 0);
@@ -172,7 +172,7 @@ static int recv_all(int fd, void *p, size_t n, int ms)
 }
 
 typedef struct reply {
-	int got;        /* 1 reply, 0 closed, -2 timeout */
+	int got; /* 1 reply, 0 closed, -2 timeout */
 	uint32_t xid;
 	uint32_t stat;  /* 0 accepted, 1 denied */
 	uint32_t astat; /* accept_stat */
@@ -180,7 +180,7 @@ typedef struct reply {
 	uint32_t auth;  /* auth_stat */
 	uint32_t lo, hi;
 	uint8_t body[4096];
-	size_t blen;    /* result bytes after accept_stat */
+	size_t blen; /* result bytes after accept_stat */
 } reply;
 
 static uint32_t rd32(const uint8_t *p)
@@ -240,8 +240,8 @@ static void recv_reply(int fd, reply *r, int ms)
 			r->lo = rd32(buf + pos);
 			r->hi = rd32(buf + pos + 4);
 		}
-		r->blen = len - pos < sizeof r->body ? len - pos
-						      : sizeof r->body;
+		r->blen =
+		        len - pos < sizeof r->body ? len - pos : sizeof r->body;
 		memcpy(r->body, buf + pos, r->blen);
 	} else {
 		if (pos + 4 > len)
@@ -269,7 +269,7 @@ static const char *rdesc(const reply *r)
 		snprintf(s, sizeof s, "accepted, accept_stat %u", r->astat);
 	else
 		snprintf(s, sizeof s, "denied, reject_stat %u auth_stat %u",
-			 r->rstat, r->auth);
+		         r->rstat, r->auth);
 	return s;
 }
 
@@ -324,8 +324,7 @@ static int raw_root(uint8_t *fh, uint32_t *len)
 	return 0;
 }
 
-static void expect_garbage_or_close(const xb *x, uint32_t xid,
-				    const char *name)
+static void expect_garbage_or_close(const xb *x, uint32_t xid, const char *name)
 {
 	reply r;
 
@@ -382,8 +381,8 @@ int nit_cmd_garbage(const char *host, int port)
 		recv_reply(fd, &r, 5000);
 		recv_reply(fd, &r2, 5000);
 		CHECK(r.got == 1 && r2.got == 1 &&
-		      ((r.xid == 10 && r2.xid == 11) ||
-		       (r.xid == 11 && r2.xid == 10)),
+		              ((r.xid == 10 && r2.xid == 11) ||
+		               (r.xid == 11 && r2.xid == 10)),
 		      "two pipelined calls in one write get two replies",
 		      "%s / %s", rdesc(&r), rdesc(&r2));
 		xb_free(&a);
@@ -397,7 +396,7 @@ int nit_cmd_garbage(const char *host, int port)
 	std_call(&x, 12, NFS_PROG, 3, 0);
 	{
 		uint32_t m0 = htonl(0), m1 = htonl(10),
-			 m2 = htonl(0x80000000u | (uint32_t)(x.n - 10));
+		         m2 = htonl(0x80000000u | (uint32_t)(x.n - 10));
 		send_all(fd, &m0, 4);
 		send_all(fd, &m1, 4);
 		send_all(fd, x.b, 10);
@@ -416,8 +415,10 @@ int nit_cmd_garbage(const char *host, int port)
 	verf_none(&x);
 	one_call(&x, &r);
 	CHECK(r.got == 1 && r.xid == 20 && r.stat == 1 && r.rstat == 0 &&
-	      r.lo <= 2 && r.hi >= 2, "rpcvers 3 -> MSG_DENIED RPC_MISMATCH "
-	      "(2..2)", "%s lo %u hi %u", rdesc(&r), r.lo, r.hi);
+	              r.lo <= 2 && r.hi >= 2,
+	      "rpcvers 3 -> MSG_DENIED RPC_MISMATCH "
+	      "(2..2)",
+	      "%s lo %u hi %u", rdesc(&r), r.lo, r.hi);
 	xb_free(&x);
 
 	/* program, version, procedure */
@@ -445,8 +446,8 @@ int nit_cmd_garbage(const char *host, int port)
 	xb_free(&x);
 	std_call(&x, 25, NFS_PROG, 3, 0xffffffffu);
 	one_call(&x, &r);
-	CHECK(accepted(&r, 25, 3), "NFS procedure 2^32-1 -> PROC_UNAVAIL",
-	      "%s", rdesc(&r));
+	CHECK(accepted(&r, 25, 3), "NFS procedure 2^32-1 -> PROC_UNAVAIL", "%s",
+	      rdesc(&r));
 	xb_free(&x);
 	std_call(&x, 26, MNT_PROG, 3, 6);
 	one_call(&x, &r);
@@ -456,8 +457,9 @@ int nit_cmd_garbage(const char *host, int port)
 
 	/* arguments */
 	std_call(&x, 30, NFS_PROG, 3, 1);
-	expect_garbage_or_close(&x, 30, "GETATTR without arguments -> "
-				"GARBAGE_ARGS");
+	expect_garbage_or_close(&x, 30,
+	                        "GETATTR without arguments -> "
+	                        "GARBAGE_ARGS");
 	xb_free(&x);
 	std_call(&x, 31, NFS_PROG, 3, 1);
 	{
@@ -466,24 +468,27 @@ int nit_cmd_garbage(const char *host, int port)
 		xb_opaque(&x, big, sizeof big);
 		one_call(&x, &r);
 		CHECK(r.got == 0 || accepted(&r, 31, 4) ||
-		      (accepted(&r, 31, 0) && r.blen >= 4 &&
-		       rd32(r.body) == NFS3ERR_BADHANDLE),
+		              (accepted(&r, 31, 0) && r.blen >= 4 &&
+		               rd32(r.body) == NFS3ERR_BADHANDLE),
 		      "GETATTR with a 200-byte handle -> GARBAGE_ARGS or "
-		      "BADHANDLE", "%s", rdesc(&r));
+		      "BADHANDLE",
+		      "%s", rdesc(&r));
 	}
 	xb_free(&x);
 	std_call(&x, 32, NFS_PROG, 3, 1);
 	xb_u32(&x, 0xffffffffu);
 	xb_u32(&x, 0);
-	expect_garbage_or_close(&x, 32, "GETATTR with handle length 2^32-1 -> "
-				"GARBAGE_ARGS");
+	expect_garbage_or_close(&x, 32,
+	                        "GETATTR with handle length 2^32-1 -> "
+	                        "GARBAGE_ARGS");
 	xb_free(&x);
 	std_call(&x, 33, NFS_PROG, 3, 3);
 	xb_opaque(&x, root, rootlen);
 	xb_u32(&x, 1000000);
 	xb_raw(&x, "abcd", 4);
-	expect_garbage_or_close(&x, 33, "LOOKUP with a truncated 1 MB name -> "
-				"GARBAGE_ARGS");
+	expect_garbage_or_close(&x, 33,
+	                        "LOOKUP with a truncated 1 MB name -> "
+	                        "GARBAGE_ARGS");
 	xb_free(&x);
 	std_call(&x, 34, NFS_PROG, 3, 7);
 	xb_opaque(&x, root, rootlen);
@@ -493,20 +498,24 @@ int nit_cmd_garbage(const char *host, int port)
 	xb_u32(&x, 2);
 	xb_u32(&x, 0xfffffff0u);
 	xb_raw(&x, "data", 4);
-	expect_garbage_or_close(&x, 34, "WRITE with data length 0xfffffff0 -> "
-				"GARBAGE_ARGS");
+	expect_garbage_or_close(&x, 34,
+	                        "WRITE with data length 0xfffffff0 -> "
+	                        "GARBAGE_ARGS");
 	xb_free(&x);
 	std_call(&x, 35, MNT_PROG, 3, 1);
 	xb_u32(&x, 5000);
 	xb_raw(&x, "////", 4);
-	expect_garbage_or_close(&x, 35, "MNT with a truncated path -> "
-				"GARBAGE_ARGS");
+	expect_garbage_or_close(&x, 35,
+	                        "MNT with a truncated path -> "
+	                        "GARBAGE_ARGS");
 	xb_free(&x);
 	std_call(&x, 36, NFS_PROG, 3, 4);
 	xb_opaque(&x, root, rootlen);
 	one_call(&x, &r);
-	CHECK(accepted(&r, 36, 4) || r.got == 0, "ACCESS missing its mask -> "
-	      "GARBAGE_ARGS", "%s", rdesc(&r));
+	CHECK(accepted(&r, 36, 4) || r.got == 0,
+	      "ACCESS missing its mask -> "
+	      "GARBAGE_ARGS",
+	      "%s", rdesc(&r));
 	xb_free(&x);
 
 	/* credentials */
@@ -516,8 +525,8 @@ int nit_cmd_garbage(const char *host, int port)
 	verf_none(&x);
 	one_call(&x, &r);
 	CHECK(r.got == 1 && r.xid == 40 && r.stat == 1 && r.rstat == 1 &&
-	      r.auth != 0, "unknown auth flavor -> AUTH_ERROR", "%s",
-	      rdesc(&r));
+	              r.auth != 0,
+	      "unknown auth flavor -> AUTH_ERROR", "%s", rdesc(&r));
 	xb_free(&x);
 	call_hdr(&x, 41, 2, NFS_PROG, 3, 1);
 	xb_u32(&x, 0);
@@ -541,16 +550,20 @@ int nit_cmd_garbage(const char *host, int port)
 	verf_none(&x);
 	one_call(&x, &r);
 	CHECK(r.got == 0 || (r.stat == 1 && r.rstat == 1) ||
-	      accepted(&r, 42, 4), "AUTH_SYS with a bad machine name length -> "
-	      "AUTH_ERROR", "%s", rdesc(&r));
+	              accepted(&r, 42, 4),
+	      "AUTH_SYS with a bad machine name length -> "
+	      "AUTH_ERROR",
+	      "%s", rdesc(&r));
 	xb_free(&x);
 	call_hdr(&x, 43, 2, NFS_PROG, 3, 0);
 	auth_sys(&x, 0, 0, 17);
 	verf_none(&x);
 	one_call(&x, &r);
 	CHECK(r.got == 0 || (r.stat == 1 && r.rstat == 1) ||
-	      accepted(&r, 43, 4), "AUTH_SYS with 17 gids -> AUTH_ERROR "
-	      "(max 16)", "%s", rdesc(&r));
+	              accepted(&r, 43, 4),
+	      "AUTH_SYS with 17 gids -> AUTH_ERROR "
+	      "(max 16)",
+	      "%s", rdesc(&r));
 	xb_free(&x);
 	call_hdr(&x, 44, 2, NFS_PROG, 3, 0);
 	{
@@ -562,8 +575,10 @@ int nit_cmd_garbage(const char *host, int port)
 	verf_none(&x);
 	one_call(&x, &r);
 	CHECK(r.got == 0 || (r.stat == 1 && r.rstat == 1) ||
-	      accepted(&r, 44, 4), "credential body over 400 bytes -> "
-	      "AUTH_ERROR", "%s", rdesc(&r));
+	              accepted(&r, 44, 4),
+	      "credential body over 400 bytes -> "
+	      "AUTH_ERROR",
+	      "%s", rdesc(&r));
 	xb_free(&x);
 	call_hdr(&x, 45, 2, NFS_PROG, 3, 0);
 	auth_sys(&x, 0, 0, 0);
@@ -571,8 +586,8 @@ int nit_cmd_garbage(const char *host, int port)
 	xb_u32(&x, 0x7fffffffu); /* verifier length */
 	one_call(&x, &r);
 	CHECK(r.got == 0 || (r.stat == 1 && r.rstat == 1) ||
-	      accepted(&r, 45, 4), "verifier with absurd length is refused",
-	      "%s", rdesc(&r));
+	              accepted(&r, 45, 4),
+	      "verifier with absurd length is refused", "%s", rdesc(&r));
 	xb_free(&x);
 
 	/* framing */
@@ -585,8 +600,10 @@ int nit_cmd_garbage(const char *host, int port)
 	std_call(&x, 47, NFS_PROG, 3, 0);
 	send_rec(fd, &x);
 	recv_reply(fd, &r, 3000);
-	CHECK(r.got == 0 || accepted(&r, 47, 0), "a REPLY message is ignored "
-	      "or the connection dropped", "%s xid %u", rdesc(&r), r.xid);
+	CHECK(r.got == 0 || accepted(&r, 47, 0),
+	      "a REPLY message is ignored "
+	      "or the connection dropped",
+	      "%s xid %u", rdesc(&r), r.xid);
 	close(fd);
 	xb_free(&x);
 
@@ -598,8 +615,10 @@ int nit_cmd_garbage(const char *host, int port)
 	std_call(&x, 48, NFS_PROG, 3, 0);
 	send_rec(fd, &x);
 	recv_reply(fd, &r, 3000);
-	CHECK(r.got == 0 || accepted(&r, 48, 0), "an empty record is skipped "
-	      "or the connection dropped", "%s", rdesc(&r));
+	CHECK(r.got == 0 || accepted(&r, 48, 0),
+	      "an empty record is skipped "
+	      "or the connection dropped",
+	      "%s", rdesc(&r));
 	close(fd);
 	xb_free(&x);
 
@@ -623,8 +642,10 @@ int nit_cmd_garbage(const char *host, int port)
 		free(junk);
 		recv_reply(fd, &r, 10000);
 		closed = r.got == 0;
-		CHECK(closed, "2 GiB fragment header: server closes the "
-		      "connection", "%s", rdesc(&r));
+		CHECK(closed,
+		      "2 GiB fragment header: server closes the "
+		      "connection",
+		      "%s", rdesc(&r));
 	}
 	close(fd);
 	fd = tcp_open();
@@ -640,9 +661,10 @@ int nit_cmd_garbage(const char *host, int port)
 				break;
 		free(junk);
 		recv_reply(fd, &r, 5000);
-		CHECK(r.got == 0 || k < 2048, "endless fragments (128 MiB "
-		      "record): server closes the connection", "%s",
-		      rdesc(&r));
+		CHECK(r.got == 0 || k < 2048,
+		      "endless fragments (128 MiB "
+		      "record): server closes the connection",
+		      "%s", rdesc(&r));
 	}
 	close(fd);
 
@@ -673,7 +695,8 @@ int nit_cmd_garbage(const char *host, int port)
 			if (n % 2) {
 				xb_raw(&m, base.b, base.n);
 				for (k = 0; k < flips; k++)
-					m.b[rnd() % m.n] ^= (uint8_t)(1 + rnd() % 255);
+					m.b[rnd() % m.n] ^=
+					        (uint8_t)(1 + rnd() % 255);
 				if (rnd() % 4 == 0)
 					m.n = rnd() % m.n;
 			} else {
@@ -705,9 +728,11 @@ int nit_cmd_garbage(const char *host, int port)
 			close(fd);
 		xb_free(&base);
 		nit_note("fuzz: %d replies, %d connection drops", replies,
-			 closes);
-		CHECK(server_alive(), "server alive after 400 mutated/random "
-		      "records", "no reply");
+		         closes);
+		CHECK(server_alive(),
+		      "server alive after 400 mutated/random "
+		      "records",
+		      "no reply");
 	}
 
 	/* many connections at once */
@@ -742,8 +767,8 @@ int nit_cmd_garbage(const char *host, int port)
 		st = -1;
 		if (c && nit_mnt(c, "/", &fh) == MNT3_OK)
 			st = nit_getattr(c, &fh, NULL);
-		CHECK(st == NFS3_OK, "fresh libnfs client: MNT + GETATTR",
-		      "%s", c ? c->err : "connect failed");
+		CHECK(st == NFS3_OK, "fresh libnfs client: MNT + GETATTR", "%s",
+		      c ? c->err : "connect failed");
 		nit_close(c);
 	}
 	return nit_summary();

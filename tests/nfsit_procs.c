@@ -36,7 +36,7 @@ static void check_wcc(const wcc_data *w, const char *name)
 static const fattr3 *post(const wcc_data *w)
 {
 	return w->after.attributes_follow ? &w->after.post_op_attr_u.attributes
-					  : NULL;
+	                                  : NULL;
 }
 
 static int tcmp(const nfstime3 *a, const nfstime3 *b)
@@ -70,7 +70,7 @@ static int t_mount(void)
 
 	st = nit_mnt(C, "/", &root);
 	if (!CHECK(st == MNT3_OK, "MOUNT MNT / -> MNT3_OK", "got %d (%s)", st,
-		   st < 0 ? C->err : "mountstat3"))
+	           st < 0 ? C->err : "mountstat3"))
 		return -1;
 	CHECK(root.len > 0 && root.len <= 64, "MNT handle length 1..64",
 	      "length %u", root.len);
@@ -81,8 +81,8 @@ static int t_mount(void)
 	CHECK(st > 0, "MNT of a non-exported path fails",
 	      "got %d (want NOENT/ACCES)", st);
 
-	st = nit_call0(C, rpc_mount3_dump_async, (zdrproc_t)zdr_mountlist,
-		       &ml, sizeof ml);
+	st = nit_call0(C, rpc_mount3_dump_async, (zdrproc_t)zdr_mountlist, &ml,
+	               sizeof ml);
 	CHECK(st == 0, "MOUNT DUMP", "%s", C->err);
 	{
 		mountbody *m;
@@ -92,8 +92,8 @@ static int t_mount(void)
 				listed = 1;
 		CHECK(listed, "DUMP lists our mount of \"/\"", "not listed");
 	}
-	st = nit_call0(C, rpc_mount3_export_async, (zdrproc_t)zdr_exports,
-		       &ex, sizeof ex);
+	st = nit_call0(C, rpc_mount3_export_async, (zdrproc_t)zdr_exports, &ex,
+	               sizeof ex);
 	CHECK(st == 0, "MOUNT EXPORT", "%s", C->err);
 	for (e = ex; st == 0 && e; e = e->ex_next)
 		if (e->ex_dir && !strcmp(e->ex_dir, "/"))
@@ -137,19 +137,23 @@ static void t_info(void)
 		      "rtmax %u", o->rtmax);
 		CHECK(o->wtmax >= (1u << 20), "FSINFO wtmax >= 1 MiB",
 		      "wtmax %u", o->wtmax);
-		CHECK(o->rtpref > 0 && o->rtpref <= o->rtmax &&
-		      o->wtpref > 0 && o->wtpref <= o->wtmax && o->dtpref > 0,
-		      "FSINFO preferred sizes sane", "rtpref %u wtpref %u "
-		      "dtpref %u", o->rtpref, o->wtpref, o->dtpref);
-		CHECK(o->maxfilesize >= (8ULL << 30), "FSINFO maxfilesize "
-		      ">= 8 GiB", "%llu", (unsigned long long)o->maxfilesize);
-		CHECK((o->properties & (FSF3_LINK | FSF3_SYMLINK |
-					FSF3_CANSETTIME)) ==
-		      (FSF3_LINK | FSF3_SYMLINK | FSF3_CANSETTIME),
+		CHECK(o->rtpref > 0 && o->rtpref <= o->rtmax && o->wtpref > 0 &&
+		              o->wtpref <= o->wtmax && o->dtpref > 0,
+		      "FSINFO preferred sizes sane",
+		      "rtpref %u wtpref %u "
+		      "dtpref %u",
+		      o->rtpref, o->wtpref, o->dtpref);
+		CHECK(o->maxfilesize >= (8ULL << 30),
+		      "FSINFO maxfilesize "
+		      ">= 8 GiB",
+		      "%llu", (unsigned long long)o->maxfilesize);
+		CHECK((o->properties &
+		       (FSF3_LINK | FSF3_SYMLINK | FSF3_CANSETTIME)) ==
+		              (FSF3_LINK | FSF3_SYMLINK | FSF3_CANSETTIME),
 		      "FSINFO properties LINK|SYMLINK|CANSETTIME",
 		      "properties 0x%x", o->properties);
 		CHECK(o->time_delta.seconds == 0 &&
-		      o->time_delta.nseconds <= 1000,
+		              o->time_delta.nseconds <= 1000,
 		      "FSINFO time_delta <= 1 us", "%u.%09u",
 		      o->time_delta.seconds, o->time_delta.nseconds);
 		CHECK(o->obj_attributes.attributes_follow,
@@ -159,11 +163,10 @@ static void t_info(void)
 	if (nit_check_st(st, NFS3_OK, "FSSTAT")) {
 		FSSTAT3resok *o = &sr.FSSTAT3res_u.resok;
 		CHECK(o->tbytes > 0 && o->tfiles > 0, "FSSTAT totals non-zero",
-		      "tbytes %llu tfiles %llu",
-		      (unsigned long long)o->tbytes,
+		      "tbytes %llu tfiles %llu", (unsigned long long)o->tbytes,
 		      (unsigned long long)o->tfiles);
 		CHECK(o->fbytes <= o->tbytes && o->abytes <= o->fbytes &&
-		      o->ffiles <= o->tfiles && o->afiles <= o->ffiles,
+		              o->ffiles <= o->tfiles && o->afiles <= o->ffiles,
 		      "FSSTAT free <= total, avail <= free",
 		      "t %llu f %llu a %llu / t %llu f %llu a %llu",
 		      (unsigned long long)o->tbytes,
@@ -196,27 +199,27 @@ static void t_badhandle(void)
 
 	fh.data[fh.len - 1] ^= 0x01;
 	nit_check_st(nit_getattr(C, &fh, NULL), NFS3ERR_BADHANDLE,
-		     "GETATTR with last byte flipped -> BADHANDLE");
+	             "GETATTR with last byte flipped -> BADHANDLE");
 	fh = root;
 	fh.data[fh.len / 2] ^= 0x80;
 	nit_check_st(nit_getattr(C, &fh, NULL), NFS3ERR_BADHANDLE,
-		     "GETATTR with middle byte flipped -> BADHANDLE");
+	             "GETATTR with middle byte flipped -> BADHANDLE");
 	fh = root;
 	fh.len -= 1;
 	nit_check_st(nit_getattr(C, &fh, NULL), NFS3ERR_BADHANDLE,
-		     "GETATTR with truncated handle -> BADHANDLE");
+	             "GETATTR with truncated handle -> BADHANDLE");
 	nit_check_st(nit_getattr(C, &empty, NULL), NFS3ERR_BADHANDLE,
-		     "GETATTR with empty handle -> BADHANDLE");
+	             "GETATTR with empty handle -> BADHANDLE");
 	rnd.len = 64;
 	for (i = 0; i < 64; i++)
 		rnd.data[i] = (char)(i * 37 + 11);
 	nit_check_st(nit_getattr(C, &rnd, NULL), NFS3ERR_BADHANDLE,
-		     "GETATTR with 64 junk bytes -> BADHANDLE");
+	             "GETATTR with 64 junk bytes -> BADHANDLE");
 	fh = root;
 	fh.data[0] ^= 0x7f; /* version byte */
 	st = nit_lookup(C, &fh, "x", NULL, NULL);
 	nit_check_st(st, NFS3ERR_BADHANDLE,
-		     "LOOKUP in a handle of wrong version -> BADHANDLE");
+	             "LOOKUP in a handle of wrong version -> BADHANDLE");
 }
 
 /* ------------------------------------------------ names, lookup, create */
@@ -229,18 +232,19 @@ static void t_names(void)
 
 	st = nit_getattr(C, &work, &wa);
 	nit_check_st(nit_lookup(C, &work, ".", &dot, &a), NFS3_OK,
-		     "LOOKUP \".\"");
+	             "LOOKUP \".\"");
 	CHECK(a.fileid == wa.fileid, "LOOKUP \".\" is the directory itself",
 	      "fileid %llu vs %llu", (unsigned long long)a.fileid,
 	      (unsigned long long)wa.fileid);
 	nit_check_st(nit_lookup(C, &work, "..", &dotdot, &a), NFS3_OK,
-		     "LOOKUP \"..\"");
-	CHECK(a.fileid == root_attr.fileid, "LOOKUP \"..\" of a top dir is "
-	      "the root", "fileid %llu vs root %llu",
-	      (unsigned long long)a.fileid,
+	             "LOOKUP \"..\"");
+	CHECK(a.fileid == root_attr.fileid,
+	      "LOOKUP \"..\" of a top dir is "
+	      "the root",
+	      "fileid %llu vs root %llu", (unsigned long long)a.fileid,
 	      (unsigned long long)root_attr.fileid);
 	nit_check_st(nit_lookup(C, &root, "..", &fh, &a), NFS3_OK,
-		     "LOOKUP \"..\" of the root");
+	             "LOOKUP \"..\" of the root");
 	CHECK(a.fileid == root_attr.fileid, "\"..\" of the root is the root",
 	      "fileid %llu", (unsigned long long)a.fileid);
 
@@ -256,53 +260,55 @@ static void t_names(void)
 	nit_check_st(st, NFS3ERR_NOENT, "LOOKUP missing name -> NOENT");
 	st = nit_lookup(C, &work, "a/b", NULL, NULL);
 	CHECK_ST_ANY(st, "LOOKUP name with '/' is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOENT);
+	             NFS3ERR_ACCES, NFS3ERR_NOENT);
 	st = nit_lookup(C, &work, "sub/..", NULL, NULL);
 	CHECK_ST_ANY(st, "LOOKUP \"sub/..\" is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOENT);
+	             NFS3ERR_ACCES, NFS3ERR_NOENT);
 	st = nit_create(C, &work, "a/b", UNCHECKED, 0644, NULL, NULL, NULL);
 	CHECK_ST_ANY(st, "CREATE name with '/' is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES);
+	             NFS3ERR_ACCES);
 	st = nit_mkdir(C, &work, "x/y", 0755, NULL, NULL);
 	CHECK_ST_ANY(st, "MKDIR name with '/' is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES);
+	             NFS3ERR_ACCES);
 	st = nit_create(C, &work, "", UNCHECKED, 0644, NULL, NULL, NULL);
 	CHECK_ST_ANY(st, "CREATE empty name is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3ERR_EXIST);
+	             NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3ERR_EXIST);
 	st = nit_lookup(C, &work, "", NULL, NULL);
 	CHECK_ST_ANY(st, "LOOKUP empty name is refused or the dir",
-		     NFS3ERR_INVAL, NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3_OK);
+	             NFS3ERR_INVAL, NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3_OK);
 	st = nit_lookup(C, &work, n256, NULL, NULL);
-	nit_check_st(st, NFS3ERR_NAMETOOLONG, "LOOKUP 256-byte name -> "
-		     "NAMETOOLONG");
+	nit_check_st(st, NFS3ERR_NAMETOOLONG,
+	             "LOOKUP 256-byte name -> "
+	             "NAMETOOLONG");
 	st = nit_create(C, &work, n256, UNCHECKED, 0644, NULL, NULL, NULL);
-	nit_check_st(st, NFS3ERR_NAMETOOLONG, "CREATE 256-byte name -> "
-		     "NAMETOOLONG");
+	nit_check_st(st, NFS3ERR_NAMETOOLONG,
+	             "CREATE 256-byte name -> "
+	             "NAMETOOLONG");
 	st = nit_mkdir(C, &work, n256, 0755, NULL, NULL);
-	nit_check_st(st, NFS3ERR_NAMETOOLONG, "MKDIR 256-byte name -> "
-		     "NAMETOOLONG");
+	nit_check_st(st, NFS3ERR_NAMETOOLONG,
+	             "MKDIR 256-byte name -> "
+	             "NAMETOOLONG");
 	st = nit_create(C, &work, n255, UNCHECKED, 0644, NULL, &fh, &a);
 	nit_check_st(st, NFS3_OK, "CREATE 255-byte name");
 	st = nit_lookup(C, &work, n255, &fh2, &b);
 	CHECK(st == NFS3_OK && a.fileid == b.fileid,
 	      "LOOKUP 255-byte name finds it", "st %s", nit_stname(st));
 	nit_check_st(nit_remove(C, &work, n255), NFS3_OK,
-		     "REMOVE 255-byte name");
+	             "REMOVE 255-byte name");
 
 	st = nit_create(C, &work, ".", UNCHECKED, 0644, NULL, NULL, NULL);
 	CHECK_ST_ANY(st, "CREATE \".\" is refused", NFS3ERR_EXIST,
-		     NFS3ERR_INVAL, NFS3ERR_ACCES, NFS3ERR_ISDIR);
+	             NFS3ERR_INVAL, NFS3ERR_ACCES, NFS3ERR_ISDIR);
 	st = nit_mkdir(C, &work, "..", 0755, NULL, NULL);
 	CHECK_ST_ANY(st, "MKDIR \"..\" is refused", NFS3ERR_EXIST,
-		     NFS3ERR_INVAL, NFS3ERR_ACCES);
+	             NFS3ERR_INVAL, NFS3ERR_ACCES);
 	st = nit_rmdir(C, &work, ".");
-	CHECK_ST_ANY(st, "RMDIR \".\" is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOTEMPTY, NFS3ERR_EXIST,
-		     NFS3ERR_PERM);
+	CHECK_ST_ANY(st, "RMDIR \".\" is refused", NFS3ERR_INVAL, NFS3ERR_ACCES,
+	             NFS3ERR_NOTEMPTY, NFS3ERR_EXIST, NFS3ERR_PERM);
 	st = nit_rmdir(C, &sub, "..");
 	CHECK_ST_ANY(st, "RMDIR \"..\" is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOTEMPTY, NFS3ERR_EXIST,
-		     NFS3ERR_PERM);
+	             NFS3ERR_ACCES, NFS3ERR_NOTEMPTY, NFS3ERR_EXIST,
+	             NFS3ERR_PERM);
 	st = nit_remove(C, &work, ".");
 	CHECK(st != NFS3_OK && st != -1, "REMOVE \".\" is refused", "got %s",
 	      nit_stname(st));
@@ -310,8 +316,8 @@ static void t_names(void)
 	nit_check_st(st, NFS3_OK, "directory survives \".\"/\"..\" abuse");
 	st = nit_rename(C, &work, ".", &work, "dotmoved");
 	CHECK_ST_ANY(st, "RENAME \".\" is refused", NFS3ERR_INVAL,
-		     NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3ERR_ISDIR,
-		     NFS3ERR_EXIST, NFS3ERR_NOTEMPTY, NFS3ERR_PERM);
+	             NFS3ERR_ACCES, NFS3ERR_NOENT, NFS3ERR_ISDIR, NFS3ERR_EXIST,
+	             NFS3ERR_NOTEMPTY, NFS3ERR_PERM);
 	nit_check_st(nit_rmdir(C, &work, "sub"), NFS3_OK, "RMDIR sub");
 	(void)dot;
 	(void)dotdot;
@@ -342,20 +348,24 @@ static void t_create(void)
 		CHECK(o->obj_attributes.attributes_follow,
 		      "CREATE returns attributes", "none");
 		if (o->obj_attributes.attributes_follow) {
-			fattr3 *x = &o->obj_attributes.post_op_attr_u.attributes;
+			fattr3 *x =
+			        &o->obj_attributes.post_op_attr_u.attributes;
 			CHECK(x->type == NF3REG && x->size == 0 &&
-			      (x->mode & 07777) == 0640 && x->nlink == 1,
+			              (x->mode & 07777) == 0640 &&
+			              x->nlink == 1,
 			      "CREATE attributes: REG, size 0, mode 0640, "
-			      "nlink 1", "type %d size %llu mode %o nlink %u",
-			      x->type, (unsigned long long)x->size, x->mode,
-			      x->nlink);
-			CHECK(x->fsid == root_attr.fsid, "fsid equals the "
-			      "root's", "%llu vs %llu",
-			      (unsigned long long)x->fsid,
+			      "nlink 1",
+			      "type %d size %llu mode %o nlink %u", x->type,
+			      (unsigned long long)x->size, x->mode, x->nlink);
+			CHECK(x->fsid == root_attr.fsid,
+			      "fsid equals the "
+			      "root's",
+			      "%llu vs %llu", (unsigned long long)x->fsid,
 			      (unsigned long long)root_attr.fsid);
 		}
 		if (post(&o->dir_wcc)) {
-			const wcc_attr *pre = &o->dir_wcc.before.pre_op_attr_u.attributes;
+			const wcc_attr *pre =
+			        &o->dir_wcc.before.pre_op_attr_u.attributes;
 			CHECK(tcmp(&post(&o->dir_wcc)->mtime, &pre->mtime) > 0,
 			      "CREATE changes the directory mtime",
 			      "pre %u.%09u post %u.%09u", pre->mtime.seconds,
@@ -370,42 +380,50 @@ static void t_create(void)
 	nit_check_st(st, NFS3ERR_EXIST, "CREATE GUARDED existing -> EXIST");
 	st = nit_create(C, &work, "f1", UNCHECKED, 0644, NULL, &f1b, &at2);
 	nit_check_st(st, NFS3_OK, "CREATE UNCHECKED existing -> OK");
-	CHECK(at2.fileid == at.fileid, "UNCHECKED create of an existing "
-	      "name returns the same file", "fileid %llu vs %llu",
-	      (unsigned long long)at2.fileid, (unsigned long long)at.fileid);
+	CHECK(at2.fileid == at.fileid,
+	      "UNCHECKED create of an existing "
+	      "name returns the same file",
+	      "fileid %llu vs %llu", (unsigned long long)at2.fileid,
+	      (unsigned long long)at.fileid);
 	st = nit_lookup(C, &work, "f1", &f1b, NULL);
-	CHECK(st == NFS3_OK && nit_fh_eq(&f1, &f1b), "LOOKUP gives a stable "
-	      "handle", "handles differ");
+	CHECK(st == NFS3_OK && nit_fh_eq(&f1, &f1b),
+	      "LOOKUP gives a stable "
+	      "handle",
+	      "handles differ");
 	nit_write(C, &f1, 0, "data", 4, FILE_SYNC, NULL, NULL);
 	a.how.createhow3_u.obj_attributes.size.set_it = 1;
 	a.how.createhow3_u.obj_attributes.size.set_size3_u.size = 0;
 	st = NIT3(C, create, CREATE, &a, &r) < 0 ? -1 : (int)r.status;
 	nit_getattr(C, &f1, &at2);
-	CHECK(st == NFS3_OK && at2.size == 0, "CREATE UNCHECKED with size 0 "
-	      "truncates an existing file", "st %s size %llu", nit_stname(st),
-	      (unsigned long long)at2.size);
+	CHECK(st == NFS3_OK && at2.size == 0,
+	      "CREATE UNCHECKED with size 0 "
+	      "truncates an existing file",
+	      "st %s size %llu", nit_stname(st), (unsigned long long)at2.size);
 	st = nit_setsize(C, &work, 0);
 	CHECK_ST_ANY(st, "SETATTR size on a directory -> ISDIR/INVAL",
-		     NFS3ERR_ISDIR, NFS3ERR_INVAL);
+	             NFS3ERR_ISDIR, NFS3ERR_INVAL);
 
 	st = nit_create(C, &work, "ex", EXCLUSIVE, 0, "verfAAAA", &ex, &at);
 	nit_check_st(st, NFS3_OK, "CREATE EXCLUSIVE");
 	st = nit_create(C, &work, "ex", EXCLUSIVE, 0, "verfAAAA", &ex2, &at2);
-	nit_check_st(st, NFS3_OK, "CREATE EXCLUSIVE retry, same verifier "
-		     "-> OK");
+	nit_check_st(st, NFS3_OK,
+	             "CREATE EXCLUSIVE retry, same verifier "
+	             "-> OK");
 	CHECK(st == NFS3_OK && nit_fh_eq(&ex, &ex2) && at.fileid == at2.fileid,
 	      "EXCLUSIVE retry returns the same handle", "handles differ");
 	st = nit_create(C, &work, "ex", EXCLUSIVE, 0, "verfBBBB", NULL, NULL);
-	nit_check_st(st, NFS3ERR_EXIST, "CREATE EXCLUSIVE, other verifier "
-		     "-> EXIST");
+	nit_check_st(st, NFS3ERR_EXIST,
+	             "CREATE EXCLUSIVE, other verifier "
+	             "-> EXIST");
 	st = nit_setmode(C, &ex, 0604);
 	nit_check_st(st, NFS3_OK, "SETATTR mode after EXCLUSIVE create");
 	st = nit_getattr(C, &ex, &at);
 	CHECK(st == NFS3_OK && (at.mode & 07777) == 0604,
 	      "mode after EXCLUSIVE create + SETATTR", "mode %o", at.mode);
 	st = nit_create(C, &work, "ex", GUARDED, 0644, NULL, NULL, NULL);
-	nit_check_st(st, NFS3ERR_EXIST, "GUARDED over EXCLUSIVE-made file "
-		     "-> EXIST");
+	nit_check_st(st, NFS3ERR_EXIST,
+	             "GUARDED over EXCLUSIVE-made file "
+	             "-> EXIST");
 
 	st = nit_create(C, &f1, "inside", UNCHECKED, 0644, NULL, NULL, NULL);
 	nit_check_st(st, NFS3ERR_NOTDIR, "CREATE in a regular file -> NOTDIR");
@@ -443,14 +461,18 @@ static void t_rw(void)
 	if (nit_check_st(st, NFS3_OK, "WRITE FILE_SYNC")) {
 		WRITE3resok *o = &wr.WRITE3res_u.resok;
 		CHECK(o->count == 5, "WRITE count", "%u", o->count);
-		CHECK(o->committed == FILE_SYNC, "WRITE FILE_SYNC committed "
-		      "FILE_SYNC", "committed %d", o->committed);
+		CHECK(o->committed == FILE_SYNC,
+		      "WRITE FILE_SYNC committed "
+		      "FILE_SYNC",
+		      "committed %d", o->committed);
 		check_wcc(&o->file_wcc, "WRITE wcc");
 		if (wcc_full(&o->file_wcc))
-			CHECK(o->file_wcc.before.pre_op_attr_u.attributes.size == 0
-			      && post(&o->file_wcc)->size == 5,
+			CHECK(o->file_wcc.before.pre_op_attr_u.attributes
+			                              .size == 0 &&
+			              post(&o->file_wcc)->size == 5,
 			      "WRITE wcc sizes 0 -> 5", "%llu -> %llu",
-			      (unsigned long long)o->file_wcc.before.pre_op_attr_u.attributes.size,
+			      (unsigned long long)o->file_wcc.before
+			              .pre_op_attr_u.attributes.size,
 			      (unsigned long long)post(&o->file_wcc)->size);
 		memcpy(v1, o->verf, 8);
 	}
@@ -462,12 +484,13 @@ static void t_rw(void)
 	if (nit_check_st(st, NFS3_OK, "READ")) {
 		READ3resok *o = &rr.READ3res_u.resok;
 		CHECK(o->count == 5 && o->data.data_len == 5 &&
-		      !memcmp(o->data.data_val, "hello", 5),
+		              !memcmp(o->data.data_val, "hello", 5),
 		      "READ returns the data", "count %u len %u", o->count,
 		      o->data.data_len);
 		CHECK(o->eof, "READ to the end sets eof", "eof false");
 		CHECK(o->file_attributes.attributes_follow &&
-		      o->file_attributes.post_op_attr_u.attributes.size == 5,
+		              o->file_attributes.post_op_attr_u.attributes
+		                              .size == 5,
 		      "READ post-op attributes", "missing or wrong size");
 	}
 	st = nit_read(C, &f, 1000, 10, buf, &got, &eof);
@@ -481,15 +504,15 @@ static void t_rw(void)
 	nit_check_st(st, NFS3ERR_ISDIR, "READ on a directory -> ISDIR");
 	st = nit_write(C, &work, 0, "x", 1, FILE_SYNC, NULL, NULL);
 	CHECK_ST_ANY(st, "WRITE on a directory -> ISDIR/INVAL", NFS3ERR_ISDIR,
-		     NFS3ERR_INVAL);
+	             NFS3ERR_INVAL);
 
 	/* UNSTABLE + COMMIT */
 	st = nit_write(C, &f, 5, " world", 6, UNSTABLE, v2, &cm);
 	nit_check_st(st, NFS3_OK, "WRITE UNSTABLE");
 	st = nit_write(C, &f, 11, "!", 1, UNSTABLE, v3, &cm);
 	CHECK(st == NFS3_OK && !memcmp(v2, v3, 8) && !memcmp(v1, v2, 8),
-	      "write verifier constant within one server instance",
-	      "st %s", nit_stname(st));
+	      "write verifier constant within one server instance", "st %s",
+	      nit_stname(st));
 	memset(&ca, 0, sizeof ca);
 	ca.file = nit_fh3(&f);
 	st = NIT3(C, commit, COMMIT, &ca, &cr) < 0 ? -1 : (int)cr.status;
@@ -522,13 +545,16 @@ static void t_rw(void)
 	      "overwrite across a 64 KiB boundary reads back", "st %s got %u",
 	      nit_stname(st), got);
 	{
-		READ3args r2 = { .file = nit_fh3(&big), .offset = 0,
-				 .count = 1 << 20 };
+		READ3args r2 = { .file = nit_fh3(&big),
+			         .offset = 0,
+			         .count = 1 << 20 };
 		READ3res rr2;
 		st = NIT3(C, read, READ, &r2, &rr2) < 0 ? -1 : (int)rr2.status;
 		CHECK(st == NFS3_OK &&
-		      rr2.READ3res_u.resok.data.data_len == (1u << 20) &&
-		      !memcmp(rr2.READ3res_u.resok.data.data_val, blk, 1 << 20),
+		              rr2.READ3res_u.resok.data.data_len ==
+		                      (1u << 20) &&
+		              !memcmp(rr2.READ3res_u.resok.data.data_val, blk,
+		                      1 << 20),
 		      "READ 1 MiB in one call", "st %s len %u", nit_stname(st),
 		      st == NFS3_OK ? rr2.READ3res_u.resok.data.data_len : 0);
 	}
@@ -576,8 +602,10 @@ static void t_rw(void)
 		nit_getattr(C, &big, &at);
 		CHECK(at.size == off + 3, "sparse size 5 GiB + 3 (> 4 GiB)",
 		      "size %llu", (unsigned long long)at.size);
-		CHECK(at.used < (64ULL << 20), "sparse file does not use its "
-		      "size", "used %llu", (unsigned long long)at.used);
+		CHECK(at.used < (64ULL << 20),
+		      "sparse file does not use its "
+		      "size",
+		      "used %llu", (unsigned long long)at.used);
 		st = nit_read(C, &big, 4ULL << 30, 4096, buf, &got, &eof);
 		zero = st == NFS3_OK && got == 4096;
 		for (i = 0; zero && i < 4096; i++)
@@ -585,15 +613,19 @@ static void t_rw(void)
 		CHECK(zero, "hole at 4 GiB reads as zeros", "st %s got %u",
 		      nit_stname(st), got);
 		{
-			READ3args r3 = { .file = nit_fh3(&big), .offset = 0,
-					 .count = 0xffffffffu };
+			READ3args r3 = { .file = nit_fh3(&big),
+				         .offset = 0,
+				         .count = 0xffffffffu };
 			READ3res rr3;
-			st = NIT3(C, read, READ, &r3, &rr3) < 0 ? -1
-								: (int)rr3.status;
-			CHECK(st == NFS3_OK && rr3.READ3res_u.resok.count <= rtmax &&
-			      rr3.READ3res_u.resok.count ==
-			      rr3.READ3res_u.resok.data.data_len &&
-			      rr3.READ3res_u.resok.count > 0,
+			st = NIT3(C, read, READ, &r3, &rr3) < 0
+			             ? -1
+			             : (int)rr3.status;
+			CHECK(st == NFS3_OK &&
+			              rr3.READ3res_u.resok.count <= rtmax &&
+			              rr3.READ3res_u.resok.count ==
+			                      rr3.READ3res_u.resok.data
+			                              .data_len &&
+			              rr3.READ3res_u.resok.count > 0,
 			      "READ count 2^32-1 is capped at rtmax",
 			      "st %s count %u rtmax %u", nit_stname(st),
 			      st == NFS3_OK ? rr3.READ3res_u.resok.count : 0,
@@ -602,7 +634,8 @@ static void t_rw(void)
 		}
 		st = nit_read(C, &big, off - 2, 100, buf, &got, &eof);
 		CHECK(st == NFS3_OK && got == 5 && !memcmp(buf, "\0\0XYZ", 5) &&
-		      eof, "data at 5 GiB reads back", "st %s got %u",
+		              eof,
+		      "data at 5 GiB reads back", "st %s got %u",
 		      nit_stname(st), got);
 	}
 }
@@ -627,8 +660,9 @@ static void t_setattr(void)
 	if (nit_check_st(st, NFS3_OK, "SETATTR mode 0600")) {
 		check_wcc(&r.SETATTR3res_u.resok.obj_wcc, "SETATTR wcc");
 		CHECK(post(&r.SETATTR3res_u.resok.obj_wcc) &&
-		      (post(&r.SETATTR3res_u.resok.obj_wcc)->mode & 07777) ==
-		      0600, "SETATTR post-op mode", "wrong");
+		              (post(&r.SETATTR3res_u.resok.obj_wcc)->mode &
+		               07777) == 0600,
+		      "SETATTR post-op mode", "wrong");
 	}
 	nit_getattr(C, &f, &at);
 	CHECK((at.mode & 07777) == 0600, "GETATTR shows mode 0600", "%o",
@@ -643,10 +677,13 @@ static void t_setattr(void)
 	a.guard.sattrguard3_u.obj_ctime.seconds = 12345;
 	a.new_attributes.mode.set_mode3_u.mode = 0666;
 	st = NIT3(C, setattr, SETATTR, &a, &r) < 0 ? -1 : (int)r.status;
-	nit_check_st(st, NFS3ERR_NOT_SYNC, "SETATTR guard mismatch -> NOT_SYNC");
+	nit_check_st(st, NFS3ERR_NOT_SYNC,
+	             "SETATTR guard mismatch -> NOT_SYNC");
 	nit_getattr(C, &f, &at);
-	CHECK((at.mode & 07777) == 0640, "failed guarded SETATTR changed "
-	      "nothing", "mode %o", at.mode);
+	CHECK((at.mode & 07777) == 0640,
+	      "failed guarded SETATTR changed "
+	      "nothing",
+	      "mode %o", at.mode);
 
 	/* nanosecond times */
 	memset(&a, 0, sizeof a);
@@ -701,14 +738,16 @@ static void t_perm(void)
 	fattr3 at;
 	char buf[64];
 	uint32_t got, all = ACCESS3_READ | ACCESS3_LOOKUP | ACCESS3_MODIFY |
-			    ACCESS3_EXTEND | ACCESS3_DELETE | ACCESS3_EXECUTE;
+	                    ACCESS3_EXTEND | ACCESS3_DELETE | ACCESS3_EXECUTE;
 	int st, eof;
 	uint32_t g = U1;
 
 	st = nit_mkdir(C, &work, "perm", 0777, &pd, &at);
 	nit_check_st(st, NFS3_OK, "MKDIR perm 0777");
-	CHECK((at.mode & 07777) == 0777, "MKDIR applies the requested mode "
-	      "(no server umask)", "mode %o", at.mode);
+	CHECK((at.mode & 07777) == 0777,
+	      "MKDIR applies the requested mode "
+	      "(no server umask)",
+	      "mode %o", at.mode);
 	st = nit_create(C, &pd, "rootfile", GUARDED, 0644, NULL, &rofile, NULL);
 
 	as(U1, U1);
@@ -734,31 +773,34 @@ static void t_perm(void)
 	}
 	aa.object = nit_fh3(&rofile);
 	st = NIT3(C, access, ACCESS, &aa, &ar) < 0 ? -1 : (int)ar.status;
-	CHECK(st == NFS3_OK && (ar.ACCESS3res_u.resok.access & ACCESS3_READ)
-	      && !(ar.ACCESS3res_u.resok.access &
-		   (ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_EXECUTE)),
+	CHECK(st == NFS3_OK && (ar.ACCESS3res_u.resok.access & ACCESS3_READ) &&
+	              !(ar.ACCESS3res_u.resok.access &
+	                (ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_EXECUTE)),
 	      "ACCESS other on 0644: read only", "st %s granted 0x%x",
 	      nit_stname(st), st == NFS3_OK ? ar.ACCESS3res_u.resok.access : 0);
 	aa.object = nit_fh3(&root);
 	st = NIT3(C, access, ACCESS, &aa, &ar) < 0 ? -1 : (int)ar.status;
 	CHECK(st == NFS3_OK &&
-	      (ar.ACCESS3res_u.resok.access & (ACCESS3_READ | ACCESS3_LOOKUP))
-	      == (ACCESS3_READ | ACCESS3_LOOKUP) &&
-	      !(ar.ACCESS3res_u.resok.access &
-		(ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_DELETE)),
+	              (ar.ACCESS3res_u.resok.access &
+	               (ACCESS3_READ | ACCESS3_LOOKUP)) ==
+	                      (ACCESS3_READ | ACCESS3_LOOKUP) &&
+	              !(ar.ACCESS3res_u.resok.access &
+	                (ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_DELETE)),
 	      "ACCESS other on root 0755 dir: read/lookup only",
 	      "st %s granted 0x%x", nit_stname(st),
 	      st == NFS3_OK ? ar.ACCESS3res_u.resok.access : 0);
 	st = nit_write(C, &rofile, 0, "x", 1, FILE_SYNC, NULL, NULL);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1000 WRITE to root's 0644 file "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1000 WRITE to root's 0644 file "
+	             "-> ACCES");
 	st = nit_setmode(C, &rofile, 0666);
 	nit_check_st(st, NFS3ERR_PERM, "uid 1000 chmod of root's file -> PERM");
 
 	as(U2, U2);
 	st = nit_read(C, &mine, 0, 10, buf, &got, &eof);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 READ of 1000's 0600 file "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 READ of 1000's 0600 file "
+	             "-> ACCES");
 	st = nit_write(C, &mine, 0, "x", 1, FILE_SYNC, NULL, NULL);
 	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 WRITE -> ACCES");
 	st = nit_setsize(C, &mine, 0);
@@ -767,18 +809,20 @@ static void t_perm(void)
 	nit_check_st(st, NFS3ERR_PERM, "uid 1001 chmod -> PERM");
 	aa.object = nit_fh3(&mine);
 	st = NIT3(C, access, ACCESS, &aa, &ar) < 0 ? -1 : (int)ar.status;
-	CHECK(st == NFS3_OK && !(ar.ACCESS3res_u.resok.access &
-				 (ACCESS3_READ | ACCESS3_MODIFY |
-				  ACCESS3_EXTEND)),
+	CHECK(st == NFS3_OK &&
+	              !(ar.ACCESS3res_u.resok.access &
+	                (ACCESS3_READ | ACCESS3_MODIFY | ACCESS3_EXTEND)),
 	      "ACCESS other on 0600: nothing", "st %s granted 0x%x",
 	      nit_stname(st), st == NFS3_OK ? ar.ACCESS3res_u.resok.access : 0);
 	st = nit_read(C, &shared, 0, 10, buf, &got, &eof);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 READ of 0640 file without "
-		     "the group -> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 READ of 0640 file without "
+	             "the group -> ACCES");
 	nit_set_cred(C, U2, U2, 1, &g);
 	st = nit_read(C, &shared, 0, 10, buf, &got, &eof);
-	nit_check_st(st, NFS3_OK, "uid 1001 READ of 0640 file via "
-		     "supplementary gid 1000");
+	nit_check_st(st, NFS3_OK,
+	             "uid 1001 READ of 0640 file via "
+	             "supplementary gid 1000");
 	as(U2, U1);
 	st = nit_read(C, &shared, 0, 10, buf, &got, &eof);
 	nit_check_st(st, NFS3_OK, "READ of 0640 file via primary gid");
@@ -793,15 +837,16 @@ static void t_perm(void)
 		a.new_attributes.uid.set_it = 1;
 		a.new_attributes.uid.set_uid3_u.uid = U2;
 		st = NIT3(C, setattr, SETATTR, &a, &r) < 0 ? -1 : (int)r.status;
-		nit_check_st(st, NFS3ERR_PERM, "owner chown to another uid "
-			     "-> PERM");
+		nit_check_st(st, NFS3ERR_PERM,
+		             "owner chown to another uid "
+		             "-> PERM");
 		memset(&a.new_attributes, 0, sizeof a.new_attributes);
 		a.new_attributes.mtime.set_it = SET_TO_CLIENT_TIME;
 		a.new_attributes.mtime.set_mtime_u.mtime.seconds = 5;
 		as(U2, U2);
 		st = NIT3(C, setattr, SETATTR, &a, &r) < 0 ? -1 : (int)r.status;
 		CHECK_ST_ANY(st, "non-owner sets mtime -> PERM/ACCES",
-			     NFS3ERR_PERM, NFS3ERR_ACCES);
+		             NFS3ERR_PERM, NFS3ERR_ACCES);
 	}
 
 	/* directory write and search permission */
@@ -810,49 +855,55 @@ static void t_perm(void)
 	nit_check_st(st, NFS3_OK, "uid 1000 MKDIR d1000 0755");
 	as(U2, U2);
 	st = nit_create(C, &sa_fh, "intruder", GUARDED, 0644, NULL, NULL, NULL);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 CREATE in 1000's 0755 dir "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 CREATE in 1000's 0755 dir "
+	             "-> ACCES");
 	st = nit_mkdir(C, &sa_fh, "intruder", 0755, NULL, NULL);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 MKDIR in 1000's 0755 dir "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 MKDIR in 1000's 0755 dir "
+	             "-> ACCES");
 	as(U1, U1);
 	nit_create(C, &sa_fh, "f", GUARDED, 0644, NULL, NULL, NULL);
 	nit_setmode(C, &sa_fh, 0700);
 	as(U2, U2);
 	st = nit_lookup(C, &sa_fh, "f", NULL, NULL);
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 LOOKUP in 1000's 0700 dir "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 LOOKUP in 1000's 0700 dir "
+	             "-> ACCES");
 	st = nit_remove(C, &sa_fh, "f");
-	nit_check_st(st, NFS3ERR_ACCES, "uid 1001 REMOVE in 1000's 0700 dir "
-		     "-> ACCES");
+	nit_check_st(st, NFS3ERR_ACCES,
+	             "uid 1001 REMOVE in 1000's 0700 dir "
+	             "-> ACCES");
 
 	/* sticky directory */
 	as(0, 0);
 	st = nit_mkdir(C, &work, "sticky", 01777, &sticky, NULL);
 	nit_setmode(C, &sticky, 01777);
 	nit_getattr(C, &sticky, &at);
-	CHECK(st == NFS3_OK && (at.mode & 07777) == 01777, "sticky dir mode "
-	      "01777", "st %s mode %o", nit_stname(st), at.mode);
+	CHECK(st == NFS3_OK && (at.mode & 07777) == 01777,
+	      "sticky dir mode "
+	      "01777",
+	      "st %s mode %o", nit_stname(st), at.mode);
 	as(U1, U1);
 	st = nit_create(C, &sticky, "a", GUARDED, 0666, NULL, NULL, NULL);
 	nit_check_st(st, NFS3_OK, "uid 1000 creates in the sticky dir");
 	as(U2, U2);
 	st = nit_remove(C, &sticky, "a");
 	CHECK_ST_ANY(st, "sticky: uid 1001 cannot remove 1000's file",
-		     NFS3ERR_ACCES, NFS3ERR_PERM);
+	             NFS3ERR_ACCES, NFS3ERR_PERM);
 	st = nit_rename(C, &sticky, "a", &sticky, "b");
 	CHECK_ST_ANY(st, "sticky: uid 1001 cannot rename 1000's file",
-		     NFS3ERR_ACCES, NFS3ERR_PERM);
+	             NFS3ERR_ACCES, NFS3ERR_PERM);
 	st = nit_create(C, &sticky, "c", GUARDED, 0666, NULL, NULL, NULL);
 	st = nit_rename(C, &sticky, "c", &sticky, "a");
 	CHECK_ST_ANY(st, "sticky: uid 1001 cannot rename over 1000's file",
-		     NFS3ERR_ACCES, NFS3ERR_PERM);
+	             NFS3ERR_ACCES, NFS3ERR_PERM);
 	as(U1, U1);
 	nit_check_st(nit_remove(C, &sticky, "a"), NFS3_OK,
-		     "sticky: the owner removes its file");
+	             "sticky: the owner removes its file");
 	as(0, 0);
 	nit_check_st(nit_remove(C, &sticky, "c"), NFS3_OK,
-		     "sticky: root removes anyone's file");
+	             "sticky: root removes anyone's file");
 }
 
 /* ------------------------------------------------- links and specials */
@@ -884,7 +935,8 @@ static void t_links(void)
 		LINK3resok *o = &lr.LINK3res_u.resok;
 		check_wcc(&o->linkdir_wcc, "LINK dir wcc");
 		CHECK(o->file_attributes.attributes_follow &&
-		      o->file_attributes.post_op_attr_u.attributes.nlink == 2,
+		              o->file_attributes.post_op_attr_u.attributes
+		                              .nlink == 2,
 		      "LINK post-op attributes nlink 2", "missing or wrong");
 	}
 	nit_getattr(C, &f, &at);
@@ -897,13 +949,17 @@ static void t_links(void)
 	st = nit_rename(C, &work, "orig", &work, "hard");
 	nit_check_st(st, NFS3_OK, "RENAME between two links of one file");
 	st = nit_getattr(C, &f, &at);
-	CHECK(st == NFS3_OK && at.nlink == 2, "RENAME of a link onto its "
-	      "twin changes nothing (POSIX)", "nlink %u", at.nlink);
+	CHECK(st == NFS3_OK && at.nlink == 2,
+	      "RENAME of a link onto its "
+	      "twin changes nothing (POSIX)",
+	      "nlink %u", at.nlink);
 	st = nit_remove(C, &work, "orig");
 	nit_check_st(st, NFS3_OK, "REMOVE the original name");
 	st = nit_getattr(C, &f, &at);
-	CHECK(st == NFS3_OK && at.nlink == 1, "nlink 1, handle valid after "
-	      "removing one name", "st %s nlink %u", nit_stname(st), at.nlink);
+	CHECK(st == NFS3_OK && at.nlink == 1,
+	      "nlink 1, handle valid after "
+	      "removing one name",
+	      "st %s nlink %u", nit_stname(st), at.nlink);
 	st = nit_read(C, &f, 0, 16, buf, &got, &eof);
 	CHECK(st == NFS3_OK && got == 6 && !memcmp(buf, "linked", 6),
 	      "data readable through the remaining link", "st %s",
@@ -913,7 +969,7 @@ static void t_links(void)
 	la.link.name = "dirlink";
 	st = NIT3(C, link, LINK, &la, &lr) < 0 ? -1 : (int)lr.status;
 	CHECK_ST_ANY(st, "LINK to a directory is refused", NFS3ERR_ISDIR,
-		     NFS3ERR_PERM, NFS3ERR_INVAL, NFS3ERR_ACCES);
+	             NFS3ERR_PERM, NFS3ERR_INVAL, NFS3ERR_ACCES);
 	la.file = nit_fh3(&f);
 	la.link.dir = nit_fh3(&f);
 	la.link.name = "x";
@@ -935,29 +991,34 @@ static void t_links(void)
 		      "no handle");
 	}
 	st = nit_lookup(C, &work, "sl", &sl, &at);
-	CHECK(st == NFS3_OK && at.type == NF3LNK &&
-	      at.size == strlen(target), "symlink type LNK, size = length",
-	      "st %s type %d size %llu", nit_stname(st), at.type,
-	      (unsigned long long)at.size);
+	CHECK(st == NFS3_OK && at.type == NF3LNK && at.size == strlen(target),
+	      "symlink type LNK, size = length", "st %s type %d size %llu",
+	      nit_stname(st), at.type, (unsigned long long)at.size);
 	rla.symlink = nit_fh3(&sl);
 	st = NIT3(C, readlink, READLINK, &rla, &rlr) < 0 ? -1 : (int)rlr.status;
 	CHECK(st == NFS3_OK && !strcmp(rlr.READLINK3res_u.resok.data, target),
 	      "READLINK returns the target verbatim", "st %s got '%s'",
-	      nit_stname(st), st == NFS3_OK ? rlr.READLINK3res_u.resok.data
-					    : "");
+	      nit_stname(st),
+	      st == NFS3_OK ? rlr.READLINK3res_u.resok.data : "");
 	rla.symlink = nit_fh3(&f);
 	st = NIT3(C, readlink, READLINK, &rla, &rlr) < 0 ? -1 : (int)rlr.status;
 	nit_check_st(st, NFS3ERR_INVAL, "READLINK on a file -> INVAL");
 	st = NIT3(C, symlink, SYMLINK, &sa, &sr) < 0 ? -1 : (int)sr.status;
-	nit_check_st(st, NFS3ERR_EXIST, "SYMLINK onto an existing name -> "
-		     "EXIST");
+	nit_check_st(st, NFS3ERR_EXIST,
+	             "SYMLINK onto an existing name -> "
+	             "EXIST");
 
 	/* MKNOD */
 	{
-		static const struct { int type; const char *name; uint32_t
-				      maj, min; } k[] = {
-			{ NF3FIFO, "fifo", 0, 0 }, { NF3SOCK, "sock", 0, 0 },
-			{ NF3CHR, "chr", 4, 5 }, { NF3BLK, "blk", 8, 1 },
+		static const struct {
+			int type;
+			const char *name;
+			uint32_t maj, min;
+		} k[] = {
+			{ NF3FIFO, "fifo", 0, 0 },
+			{ NF3SOCK, "sock", 0, 0 },
+			{ NF3CHR, "chr", 4, 5 },
+			{ NF3BLK, "blk", 8, 1 },
 		};
 		unsigned i;
 		for (i = 0; i < 4; i++) {
@@ -968,21 +1029,27 @@ static void t_links(void)
 			ma.where.name = (char *)k[i].name;
 			ma.what.type = k[i].type;
 			if (k[i].type == NF3CHR || k[i].type == NF3BLK) {
-				devicedata3 *dd = k[i].type == NF3CHR
-					? &ma.what.mknoddata3_u.chr_device
-					: &ma.what.mknoddata3_u.blk_device;
+				devicedata3 *dd =
+				        k[i].type == NF3CHR
+				                ? &ma.what.mknoddata3_u
+				                           .chr_device
+				                : &ma.what.mknoddata3_u
+				                           .blk_device;
 				dd->spec.specdata1 = k[i].maj;
 				dd->spec.specdata2 = k[i].min;
 				s = &dd->dev_attributes;
 			} else {
 				s = k[i].type == NF3FIFO
-					? &ma.what.mknoddata3_u.pipe_attributes
-					: &ma.what.mknoddata3_u.sock_attributes;
+				            ? &ma.what.mknoddata3_u
+				                       .pipe_attributes
+				            : &ma.what.mknoddata3_u
+				                       .sock_attributes;
 			}
 			s->mode.set_it = 1;
 			s->mode.set_mode3_u.mode = 0640;
-			st = NIT3(C, mknod, MKNOD, &ma, &mr) < 0 ? -1
-								 : (int)mr.status;
+			st = NIT3(C, mknod, MKNOD, &ma, &mr) < 0
+			             ? -1
+			             : (int)mr.status;
 			snprintf(nm, sizeof nm, "MKNOD %s", k[i].name);
 			if (!nit_check_st(st, NFS3_OK, nm))
 				continue;
@@ -990,26 +1057,28 @@ static void t_links(void)
 			check_wcc(&mr.MKNOD3res_u.resok.dir_wcc, nm);
 			st = nit_lookup(C, &work, k[i].name, &n, &at);
 			snprintf(nm, sizeof nm, "%s: type, mode and rdev",
-				 k[i].name);
+			         k[i].name);
 			CHECK(st == NFS3_OK && (int)at.type == k[i].type &&
-			      (at.mode & 07777) == 0640 &&
-			      at.rdev.specdata1 == k[i].maj &&
-			      at.rdev.specdata2 == k[i].min, nm,
-			      "st %s type %d mode %o rdev %u,%u",
+			              (at.mode & 07777) == 0640 &&
+			              at.rdev.specdata1 == k[i].maj &&
+			              at.rdev.specdata2 == k[i].min,
+			      nm, "st %s type %d mode %o rdev %u,%u",
 			      nit_stname(st), at.type, at.mode,
 			      at.rdev.specdata1, at.rdev.specdata2);
 		}
 		ma.where.name = "regnod";
 		ma.what.type = NF3REG;
 		st = NIT3(C, mknod, MKNOD, &ma, &mr) < 0 ? -1 : (int)mr.status;
-		nit_check_st(st, NFS3ERR_BADTYPE, "MKNOD of a regular file -> "
-			     "BADTYPE");
+		nit_check_st(st, NFS3ERR_BADTYPE,
+		             "MKNOD of a regular file -> "
+		             "BADTYPE");
 		ma.where.name = "fifo";
 		ma.what.type = NF3FIFO;
 		memset(&ma.what.mknoddata3_u, 0, sizeof ma.what.mknoddata3_u);
 		st = NIT3(C, mknod, MKNOD, &ma, &mr) < 0 ? -1 : (int)mr.status;
-		nit_check_st(st, NFS3ERR_EXIST, "MKNOD onto an existing name -> "
-			     "EXIST");
+		nit_check_st(st, NFS3ERR_EXIST,
+		             "MKNOD onto an existing name -> "
+		             "EXIST");
 		st = nit_read(C, &n, 0, 10, buf, &got, &eof);
 		CHECK(st != NFS3_OK, "READ of a device node is refused",
 		      "got OK");
@@ -1033,9 +1102,10 @@ static void t_remove(void)
 
 	st = nit_remove(C, &work, "rmd");
 	CHECK_ST_ANY(st, "REMOVE on a directory is refused", NFS3ERR_ISDIR,
-		     NFS3ERR_PERM, NFS3ERR_INVAL, NFS3ERR_ACCES);
-	nit_check_st(nit_getattr(C, &d, NULL), NFS3_OK, "directory survives "
-		     "REMOVE");
+	             NFS3ERR_PERM, NFS3ERR_INVAL, NFS3ERR_ACCES);
+	nit_check_st(nit_getattr(C, &d, NULL), NFS3_OK,
+	             "directory survives "
+	             "REMOVE");
 	st = nit_rmdir(C, &work, "rmf");
 	nit_check_st(st, NFS3ERR_NOTDIR, "RMDIR on a file -> NOTDIR");
 	st = nit_rmdir(C, &work, "rmd");
@@ -1062,21 +1132,23 @@ static void t_remove(void)
 
 	/* STALE */
 	nit_check_st(nit_getattr(C, &f, NULL), NFS3ERR_STALE,
-		     "GETATTR of a removed file -> STALE");
+	             "GETATTR of a removed file -> STALE");
 	st = nit_write(C, &f, 0, "x", 1, FILE_SYNC, NULL, NULL);
 	nit_check_st(st, NFS3ERR_STALE, "WRITE to a removed file -> STALE");
 	st = nit_read(C, &f, 0, 1, &at, NULL, NULL);
 	nit_check_st(st, NFS3ERR_STALE, "READ of a removed file -> STALE");
 	nit_check_st(nit_setmode(C, &f, 0600), NFS3ERR_STALE,
-		     "SETATTR of a removed file -> STALE");
+	             "SETATTR of a removed file -> STALE");
 	nit_check_st(nit_getattr(C, &d, NULL), NFS3ERR_STALE,
-		     "GETATTR of a removed directory -> STALE");
+	             "GETATTR of a removed directory -> STALE");
 	st = nit_lookup(C, &d, "x", NULL, NULL);
-	nit_check_st(st, NFS3ERR_STALE, "LOOKUP in a removed directory -> "
-		     "STALE");
+	nit_check_st(st, NFS3ERR_STALE,
+	             "LOOKUP in a removed directory -> "
+	             "STALE");
 	st = nit_create(C, &d, "x", UNCHECKED, 0644, NULL, NULL, NULL);
-	nit_check_st(st, NFS3ERR_STALE, "CREATE in a removed directory -> "
-		     "STALE");
+	nit_check_st(st, NFS3ERR_STALE,
+	             "CREATE in a removed directory -> "
+	             "STALE");
 	nit_remove(C, &work, "rmf");
 }
 
@@ -1103,22 +1175,23 @@ static void t_rename(void)
 	st = NIT3(C, rename, RENAME, &a, &r) < 0 ? -1 : (int)r.status;
 	if (nit_check_st(st, NFS3_OK, "RENAME file over an existing file")) {
 		check_wcc(&r.RENAME3res_u.resok.fromdir_wcc,
-			  "RENAME fromdir wcc");
+		          "RENAME fromdir wcc");
 		check_wcc(&r.RENAME3res_u.resok.todir_wcc, "RENAME todir wcc");
 	}
 	nit_check_st(nit_lookup(C, &work, "r1", NULL, NULL), NFS3ERR_NOENT,
-		     "old name gone after RENAME");
+	             "old name gone after RENAME");
 	st = nit_lookup(C, &work, "r2", &tmp, &at);
-	CHECK(st == NFS3_OK && at.fileid == at1.fileid, "new name is the "
-	      "renamed file (fileid stable)", "st %s fileid %llu want %llu",
-	      nit_stname(st), (unsigned long long)at.fileid,
-	      (unsigned long long)at1.fileid);
+	CHECK(st == NFS3_OK && at.fileid == at1.fileid,
+	      "new name is the "
+	      "renamed file (fileid stable)",
+	      "st %s fileid %llu want %llu", nit_stname(st),
+	      (unsigned long long)at.fileid, (unsigned long long)at1.fileid);
 	st = nit_read(C, &tmp, 0, 32, buf, &got, &eof);
 	CHECK(st == NFS3_OK && got == 4 && !memcmp(buf, "AAAA", 4),
 	      "renamed file keeps its data", "st %s got %u", nit_stname(st),
 	      got);
 	nit_check_st(nit_getattr(C, &r2, NULL), NFS3ERR_STALE,
-		     "overwritten file's handle -> STALE");
+	             "overwritten file's handle -> STALE");
 	st = nit_read(C, &r1, 0, 32, buf, &got, &eof);
 	CHECK(st == NFS3_OK && got == 4 && !memcmp(buf, "AAAA", 4),
 	      "old handle of the renamed file still reads", "st %s",
@@ -1134,22 +1207,23 @@ static void t_rename(void)
 	st = nit_lookup(C, &tmp, "content", NULL, NULL);
 	nit_check_st(st, NFS3_OK, "renamed dir keeps its entries");
 	nit_check_st(nit_getattr(C, &db, NULL), NFS3ERR_STALE,
-		     "replaced empty dir's handle -> STALE");
+	             "replaced empty dir's handle -> STALE");
 	nit_mkdir(C, &work, "dc", 0755, &tmp, NULL);
 	st = nit_rename(C, &work, "dc", &work, "db");
 	CHECK_ST_ANY(st, "RENAME dir over a non-empty dir -> NOTEMPTY/EXIST",
-		     NFS3ERR_NOTEMPTY, NFS3ERR_EXIST);
+	             NFS3ERR_NOTEMPTY, NFS3ERR_EXIST);
 	st = nit_rename(C, &work, "r2", &work, "dc");
-	CHECK_ST_ANY(st, "RENAME file over a dir -> ISDIR/EXIST",
-		     NFS3ERR_ISDIR, NFS3ERR_EXIST);
+	CHECK_ST_ANY(st, "RENAME file over a dir -> ISDIR/EXIST", NFS3ERR_ISDIR,
+	             NFS3ERR_EXIST);
 	st = nit_rename(C, &work, "dc", &work, "r2");
 	CHECK_ST_ANY(st, "RENAME dir over a file -> NOTDIR/EXIST",
-		     NFS3ERR_NOTDIR, NFS3ERR_EXIST);
+	             NFS3ERR_NOTDIR, NFS3ERR_EXIST);
 	st = nit_lookup(C, &work, "db", &db, NULL);
 	nit_mkdir(C, &db, "sub", 0755, &sub, NULL);
 	st = nit_rename(C, &work, "db", &sub, "x");
-	nit_check_st(st, NFS3ERR_INVAL, "RENAME dir into its own subdir -> "
-		     "INVAL");
+	nit_check_st(st, NFS3ERR_INVAL,
+	             "RENAME dir into its own subdir -> "
+	             "INVAL");
 	st = nit_rename(C, &work, "db", &db, "x");
 	nit_check_st(st, NFS3ERR_INVAL, "RENAME dir into itself -> INVAL");
 	st = nit_rename(C, &work, "nope", &work, "x");
@@ -1157,9 +1231,9 @@ static void t_rename(void)
 	st = nit_rename(C, &work, "r2", &r1, "x");
 	nit_check_st(st, NFS3ERR_NOTDIR, "RENAME into a file -> NOTDIR");
 	st = nit_rename(C, &work, "r2", &work, "r2");
-	CHECK(st == NFS3_OK && nit_lookup(C, &work, "r2", NULL, NULL) ==
-	      NFS3_OK, "RENAME onto itself is a no-op", "st %s",
-	      nit_stname(st));
+	CHECK(st == NFS3_OK &&
+	              nit_lookup(C, &work, "r2", NULL, NULL) == NFS3_OK,
+	      "RENAME onto itself is a no-op", "st %s", nit_stname(st));
 
 	/* across directories, a directory with its ".." */
 	nit_mkdir(C, &work, "dx", 0755, &dx, NULL);
@@ -1168,19 +1242,24 @@ static void t_rename(void)
 	st = nit_rename(C, &dx, "moving", &dy, "moved");
 	nit_check_st(st, NFS3_OK, "RENAME dir across directories");
 	st = nit_lookup(C, &dy, "moved", &tmp, &at);
-	CHECK(st == NFS3_OK && at.fileid == at1.fileid, "moved dir found in "
-	      "the new parent with the same fileid", "st %s", nit_stname(st));
+	CHECK(st == NFS3_OK && at.fileid == at1.fileid,
+	      "moved dir found in "
+	      "the new parent with the same fileid",
+	      "st %s", nit_stname(st));
 	nit_getattr(C, &dy, &at2);
 	st = nit_lookup(C, &tmp, "..", NULL, &at);
-	CHECK(st == NFS3_OK && at.fileid == at2.fileid, "\"..\" of a moved "
-	      "dir is its new parent", "st %s fileid %llu want %llu",
-	      nit_stname(st), (unsigned long long)at.fileid,
-	      (unsigned long long)at2.fileid);
+	CHECK(st == NFS3_OK && at.fileid == at2.fileid,
+	      "\"..\" of a moved "
+	      "dir is its new parent",
+	      "st %s fileid %llu want %llu", nit_stname(st),
+	      (unsigned long long)at.fileid, (unsigned long long)at2.fileid);
 	nit_getattr(C, &dx, &at);
 	nit_getattr(C, &dy, &at2);
-	CHECK(at.nlink == 2 && at2.nlink == 3, "parent nlink follows a moved "
-	      "subdir", "old parent %u (want 2), new parent %u (want 3)",
-	      at.nlink, at2.nlink);
+	CHECK(at.nlink == 2 && at2.nlink == 3,
+	      "parent nlink follows a moved "
+	      "subdir",
+	      "old parent %u (want 2), new parent %u (want 3)", at.nlink,
+	      at2.nlink);
 
 	/* an "open" file keeps working after mv */
 	nit_create(C, &dx, "open1", GUARDED, 0644, NULL, &open1, &at1);
@@ -1200,11 +1279,13 @@ static void t_rename(void)
 	      nit_stname(st), got);
 	st = nit_rename(C, &dy, "open2", &dx, "open3");
 	st = nit_getattr(C, &open1, &at);
-	CHECK(st == NFS3_OK && at.fileid == at1.fileid, "handle survives two "
-	      "renames", "st %s", nit_stname(st));
+	CHECK(st == NFS3_OK && at.fileid == at1.fileid,
+	      "handle survives two "
+	      "renames",
+	      "st %s", nit_stname(st));
 	st = nit_remove(C, &dx, "open3");
 	nit_check_st(nit_getattr(C, &open1, NULL), NFS3ERR_STALE,
-		     "handle STALE after the renamed file is removed");
+	             "handle STALE after the renamed file is removed");
 }
 
 /* ------------------------------------------------------------ READDIR */
@@ -1215,8 +1296,8 @@ struct rd_state {
 	uint64_t fileids[RD_N];
 };
 
-static void rd_cb(void *arg, const char *name, uint64_t fileid,
-		  uint64_t cookie, const nit_fh *fh, const fattr3 *attr)
+static void rd_cb(void *arg, const char *name, uint64_t fileid, uint64_t cookie,
+                  const nit_fh *fh, const fattr3 *attr)
 {
 	struct rd_state *s = arg;
 	int i;
@@ -1271,8 +1352,10 @@ static void t_readdir(void)
 	      "READDIR: every name once over several pages",
 	      "missing %d dup %d other %d pages %d", missing, s.dup, s.other,
 	      pages);
-	CHECK(s.dot == 1 && s.dotdot == 1, "READDIR lists \".\" and \"..\" "
-	      "once", "dot %d dotdot %d", s.dot, s.dotdot);
+	CHECK(s.dot == 1 && s.dotdot == 1,
+	      "READDIR lists \".\" and \"..\" "
+	      "once",
+	      "dot %d dotdot %d", s.dot, s.dotdot);
 	snprintf(nm, sizeof nm, "entry-%d", 17);
 	nit_lookup(C, &d, nm, NULL, &at);
 	CHECK(s.fileids[17] == at.fileid, "READDIR fileid equals LOOKUP's",
@@ -1307,13 +1390,14 @@ static void t_readdir(void)
 			a.cookie = e->cookie;
 			memset(a.cookieverf, 0x5a, 8);
 			if (!memcmp(a.cookieverf,
-				    r.READDIR3res_u.resok.cookieverf, 8))
+			            r.READDIR3res_u.resok.cookieverf, 8))
 				a.cookieverf[0] ^= 1;
 			st = NIT3(C, readdir, READDIR, &a, &r) < 0
-				     ? -1 : (int)r.status;
+			             ? -1
+			             : (int)r.status;
 			nit_check_st(st, NFS3ERR_BAD_COOKIE,
-				     "READDIR with a wrong cookie verifier -> "
-				     "BAD_COOKIE");
+			             "READDIR with a wrong cookie verifier -> "
+			             "BAD_COOKIE");
 		}
 	}
 	a.cookie = 0;
@@ -1337,9 +1421,10 @@ static void t_readdir(void)
 	st = nit_readdir_all(C, &d, 0, 1024, rd_cb, &s, &pages);
 	for (i = 0, missing = 0; i < RD_N; i++)
 		missing += (i % 2) ? !s.seen[i] : s.seen[i];
-	CHECK(st == NFS3_OK && !missing && !s.dup, "READDIR after removing "
-	      "half shows exactly the rest", "st %s wrong %d dup %d",
-	      nit_stname(st), missing, s.dup);
+	CHECK(st == NFS3_OK && !missing && !s.dup,
+	      "READDIR after removing "
+	      "half shows exactly the rest",
+	      "st %s wrong %d dup %d", nit_stname(st), missing, s.dup);
 }
 
 int nit_cmd_procs(const char *host, int port)
@@ -1371,16 +1456,19 @@ int nit_cmd_procs(const char *host, int port)
 			MKDIR3resok *o = &r.MKDIR3res_u.resok;
 			check_wcc(&o->dir_wcc, "MKDIR dir wcc");
 			CHECK(o->obj.handle_follows &&
-			      o->obj_attributes.attributes_follow &&
-			      o->obj_attributes.post_op_attr_u.attributes.type
-			      == NF3DIR && o->obj_attributes.post_op_attr_u
-			      .attributes.nlink == 2,
+			              o->obj_attributes.attributes_follow &&
+			              o->obj_attributes.post_op_attr_u
+			                              .attributes.type ==
+			                      NF3DIR &&
+			              o->obj_attributes.post_op_attr_u
+			                              .attributes.nlink == 2,
 			      "MKDIR returns handle and attributes (DIR, "
-			      "nlink 2)", "missing or wrong");
-			CHECK(post(&o->dir_wcc) && post(&o->dir_wcc)->nlink == 3,
-			      "parent nlink counts the new subdir",
-			      "nlink %u", post(&o->dir_wcc) ?
-			      post(&o->dir_wcc)->nlink : 0);
+			      "nlink 2)",
+			      "missing or wrong");
+			CHECK(post(&o->dir_wcc) &&
+			              post(&o->dir_wcc)->nlink == 3,
+			      "parent nlink counts the new subdir", "nlink %u",
+			      post(&o->dir_wcc) ? post(&o->dir_wcc)->nlink : 0);
 		}
 		st = NIT3(C, mkdir, MKDIR, &a, &r) < 0 ? -1 : (int)r.status;
 		nit_check_st(st, NFS3ERR_EXIST, "MKDIR existing -> EXIST");

@@ -68,18 +68,18 @@ static fs_ref root_ref(void)
 }
 
 static int mkd(const fs_cred *c, const fs_ref *dir, const char *name,
-	       uint32_t mode, fs_ref *out)
+               uint32_t mode, fs_ref *out)
 {
 	fs_sattr sa = { .set_mode = 1, .mode = mode };
 	return fs_mkdir(tf, c, dir, name, strlen(name), &sa, out, NULL, NULL);
 }
 
 static int mkf(const fs_cred *c, const fs_ref *dir, const char *name,
-	       uint32_t mode, fs_ref *out)
+               uint32_t mode, fs_ref *out)
 {
 	fs_sattr sa = { .set_mode = 1, .mode = mode };
-	return fs_create(tf, c, dir, name, strlen(name), FS_CREATE_GUARDED,
-			 &sa, NULL, out, NULL, NULL);
+	return fs_create(tf, c, dir, name, strlen(name), FS_CREATE_GUARDED, &sa,
+	                 NULL, out, NULL, NULL);
 }
 
 /* A fresh directory under the root for one test (mode 0777). */
@@ -90,12 +90,12 @@ static fs_ref testdir(const char *name)
 	return d;
 }
 
-static int wr(const fs_cred *c, const fs_ref *r, uint64_t off,
-	      const void *buf, uint32_t len)
+static int wr(const fs_cred *c, const fs_ref *r, uint64_t off, const void *buf,
+              uint32_t len)
 {
 	int committed = -1;
 	int rc = fs_write(tf, c, r, off, buf, len, FS_FILE_SYNC, &committed,
-			  NULL);
+	                  NULL);
 	if (rc == 0) {
 		CU_ASSERT_EQUAL(committed, FS_FILE_SYNC);
 	}
@@ -103,18 +103,18 @@ static int wr(const fs_cred *c, const fs_ref *r, uint64_t off,
 }
 
 static int rd(const fs_cred *c, const fs_ref *r, uint64_t off, uint32_t n,
-	      void *buf, uint32_t *got, int *eof)
+              void *buf, uint32_t *got, int *eof)
 {
 	return fs_read(tf, c, r, off, n, buf, got, eof, NULL);
 }
 
-static int lk(const fs_cred *c, const fs_ref *d, const char *name,
-	      fs_ref *out, fs_attr *a)
+static int lk(const fs_cred *c, const fs_ref *d, const char *name, fs_ref *out,
+              fs_attr *a)
 {
 	fs_ref o;
 	fs_attr x;
 	return fs_lookup(tf, c, d, name, strlen(name), out ? out : &o,
-			 a ? a : &x, NULL, NULL);
+	                 a ? a : &x, NULL, NULL);
 }
 
 static fs_attr ga(const fs_ref *r)
@@ -185,7 +185,8 @@ static void test_create_lookup(void)
 
 	fs_attr d0 = ga(&d);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "f", 1, FS_CREATE_GUARDED, &sa,
-				  NULL, &f1, &a, &w), 0);
+	                          NULL, &f1, &a, &w),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_REG);
 	CU_ASSERT_EQUAL(a.mode, 0640);
 	CU_ASSERT_EQUAL(a.nlink, 1);
@@ -196,46 +197,56 @@ static void test_create_lookup(void)
 	CU_ASSERT_EQUAL(w.pre_mtime.sec, d0.mtime.sec);
 	CU_ASSERT_EQUAL(w.pre_mtime.nsec, d0.mtime.nsec);
 	CU_ASSERT(w.post.mtime.sec > d0.mtime.sec ||
-		  (w.post.mtime.sec == d0.mtime.sec &&
-		   w.post.mtime.nsec > d0.mtime.nsec));
-	CU_ASSERT_EQUAL(fs_lookup(tf, &U2, &d, "f", 1, &f2, &b, &da, &valid), 0);
+	          (w.post.mtime.sec == d0.mtime.sec &&
+	           w.post.mtime.nsec > d0.mtime.nsec));
+	CU_ASSERT_EQUAL(fs_lookup(tf, &U2, &d, "f", 1, &f2, &b, &da, &valid),
+	                0);
 	CU_ASSERT(valid);
 	CU_ASSERT(same_ref(&f1, &f2));
 	CU_ASSERT_EQUAL(b.fileid, a.fileid);
 	CU_ASSERT(a.fileid > 1);
 	/* GUARDED: exists; UNCHECKED: the same file, truncated if asked */
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "f", 1, FS_CREATE_GUARDED, &sa,
-				  NULL, &f2, NULL, NULL), MAGMA_EEXIST);
+	                          NULL, &f2, NULL, NULL),
+	                MAGMA_EEXIST);
 	CU_ASSERT_EQUAL(wr(&U1, &f1, 0, "hello", 5), 0);
-	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "f", 1, FS_CREATE_UNCHECKED,
-				  &sa, NULL, &f2, &b, NULL), 0);
+	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "f", 1, FS_CREATE_UNCHECKED, &sa,
+	                          NULL, &f2, &b, NULL),
+	                0);
 	CU_ASSERT(same_ref(&f1, &f2));
 	CU_ASSERT_EQUAL(b.size, 5);
 	fs_sattr trunc = { .set_size = 1, .size = 0 };
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "f", 1, FS_CREATE_UNCHECKED,
-				  &trunc, NULL, &f2, &b, NULL), 0);
+	                          &trunc, NULL, &f2, &b, NULL),
+	                0);
 	CU_ASSERT_EQUAL(b.size, 0);
 	/* names */
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, ".", 1, FS_CREATE_GUARDED, &sa,
-				  NULL, &f2, NULL, NULL), MAGMA_EEXIST);
+	                          NULL, &f2, NULL, NULL),
+	                MAGMA_EEXIST);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "..", 2, FS_CREATE_GUARDED, &sa,
-				  NULL, &f2, NULL, NULL), MAGMA_EEXIST);
-	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "a/b", 3, FS_CREATE_GUARDED,
-				  &sa, NULL, &f2, NULL, NULL), MAGMA_EINVAL);
+	                          NULL, &f2, NULL, NULL),
+	                MAGMA_EEXIST);
+	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "a/b", 3, FS_CREATE_GUARDED, &sa,
+	                          NULL, &f2, NULL, NULL),
+	                MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "a\0b", 3, FS_CREATE_GUARDED,
-				  &sa, NULL, &f2, NULL, NULL), MAGMA_EINVAL);
+	                          &sa, NULL, &f2, NULL, NULL),
+	                MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "", 0, FS_CREATE_GUARDED, &sa,
-				  NULL, &f2, NULL, NULL), MAGMA_EINVAL);
+	                          NULL, &f2, NULL, NULL),
+	                MAGMA_EINVAL);
 	memset(name, 'x', sizeof(name));
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, name, 256, FS_CREATE_GUARDED,
-				  &sa, NULL, &f2, NULL, NULL),
-			MAGMA_ENAMETOOLONG);
+	                          &sa, NULL, &f2, NULL, NULL),
+	                MAGMA_ENAMETOOLONG);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, name, 255, FS_CREATE_GUARDED,
-				  &sa, NULL, &f2, NULL, NULL), 0);
+	                          &sa, NULL, &f2, NULL, NULL),
+	                0);
 	CU_ASSERT_EQUAL(fs_lookup(tf, &U1, &d, name, 255, &f2, &b, NULL, NULL),
-			0);
+	                0);
 	CU_ASSERT_EQUAL(fs_lookup(tf, &U1, &d, name, 256, &f2, &b, NULL, NULL),
-			MAGMA_ENAMETOOLONG);
+	                MAGMA_ENAMETOOLONG);
 	/* lookup errors */
 	CU_ASSERT_EQUAL(lk(&U1, &d, "missing", NULL, NULL), MAGMA_ENOENT);
 	CU_ASSERT_EQUAL(lk(&U1, &f1, "x", NULL, NULL), MAGMA_ENOTDIR);
@@ -244,8 +255,9 @@ static void test_create_lookup(void)
 	CU_ASSERT_EQUAL(fs_getattr(tf, &bogus, &b), MAGMA_ESTALE);
 	CU_ASSERT_EQUAL(lk(&U1, &bogus, "x", NULL, NULL), MAGMA_ESTALE);
 	/* bad how */
-	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "g", 1, 7, &sa, NULL, &f2, NULL,
-				  NULL), MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(
+	        fs_create(tf, &U1, &d, "g", 1, 7, &sa, NULL, &f2, NULL, NULL),
+	        MAGMA_EINVAL);
 }
 
 static void test_exclusive(void)
@@ -255,16 +267,20 @@ static void test_exclusive(void)
 	fs_attr a;
 
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "x", 1, FS_CREATE_EXCLUSIVE,
-				  NULL, v1, &f1, &a, NULL), 0);
+	                          NULL, v1, &f1, &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_REG);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "x", 1, FS_CREATE_EXCLUSIVE,
-				  NULL, v1, &f2, &a, NULL), 0);
+	                          NULL, v1, &f2, &a, NULL),
+	                0);
 	CU_ASSERT(same_ref(&f1, &f2));
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "x", 1, FS_CREATE_EXCLUSIVE,
-				  NULL, v2, &f2, &a, NULL), MAGMA_EEXIST);
+	                          NULL, v2, &f2, &a, NULL),
+	                MAGMA_EEXIST);
 	CU_ASSERT_EQUAL(mkf(&U1, &d, "y", 0644, &f1), 0);
 	CU_ASSERT_EQUAL(fs_create(tf, &U1, &d, "y", 1, FS_CREATE_EXCLUSIVE,
-				  NULL, v1, &f2, &a, NULL), MAGMA_EEXIST);
+	                          NULL, v1, &f2, &a, NULL),
+	                MAGMA_EEXIST);
 	/* the client then sets the attributes */
 	fs_sattr sa = { .set_mode = 1, .mode = 0600 };
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f1, &sa, NULL, NULL), 0);
@@ -311,8 +327,9 @@ static void test_mkdir_rmdir(void)
 static void test_setgid_dir(void)
 {
 	fs_ref d = testdir("sgid"), g, f, s;
-	fs_sattr sa = { .set_mode = 1, .mode = 02777, .set_gid = 1,
-			.gid = 4242 };
+	fs_sattr sa = {
+		.set_mode = 1, .mode = 02777, .set_gid = 1, .gid = 4242
+	};
 	CU_ASSERT_EQUAL(mkd(&ROOT, &d, "g", 0777, &g), 0);
 	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &g, &sa, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(ga(&g).mode, 02777);
@@ -331,23 +348,27 @@ static void test_symlink(void)
 	fs_attr a;
 
 	CU_ASSERT_EQUAL(fs_symlink(tf, &U1, &d, "l", 1, "../some/where", 13,
-				   NULL, &l, &a, NULL), 0);
+	                           NULL, &l, &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_LNK);
 	CU_ASSERT_EQUAL(a.size, 13);
 	CU_ASSERT_EQUAL(fs_readlink(tf, &U2, &l, &t, &len, &a), 0);
 	CU_ASSERT_EQUAL(len, 13);
 	CU_ASSERT_STRING_EQUAL(t, "../some/where");
 	free(t);
-	CU_ASSERT_EQUAL(fs_symlink(tf, &U1, &d, "l", 1, "x", 1, NULL, &l, &a,
-				   NULL), MAGMA_EEXIST);
+	CU_ASSERT_EQUAL(
+	        fs_symlink(tf, &U1, &d, "l", 1, "x", 1, NULL, &l, &a, NULL),
+	        MAGMA_EEXIST);
 	memset(big, 'a', sizeof(big));
 	CU_ASSERT_EQUAL(fs_symlink(tf, &U1, &d, "big", 3, big, FS_PATH_MAX,
-				   NULL, &l, &a, NULL), 0);
+	                           NULL, &l, &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(fs_readlink(tf, &U2, &l, &t, &len, &a), 0);
 	CU_ASSERT_EQUAL(len, FS_PATH_MAX);
 	free(t);
 	CU_ASSERT_EQUAL(fs_symlink(tf, &U1, &d, "big2", 4, big, FS_PATH_MAX + 1,
-				   NULL, &l, &a, NULL), MAGMA_ENAMETOOLONG);
+	                           NULL, &l, &a, NULL),
+	                MAGMA_ENAMETOOLONG);
 	CU_ASSERT_EQUAL(mkf(&U1, &d, "f", 0644, &f), 0);
 	CU_ASSERT_EQUAL(fs_readlink(tf, &U1, &f, &t, &len, &a), MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(fs_readlink(tf, &U1, &d, &t, &len, &a), MAGMA_EINVAL);
@@ -359,23 +380,29 @@ static void test_mknod(void)
 	fs_attr a;
 
 	CU_ASSERT_EQUAL(fs_mknod(tf, &ROOT, &d, "c", 1, FS_CHR, 4, 64, NULL, &n,
-				 &a, NULL), 0);
+	                         &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_CHR);
 	CU_ASSERT_EQUAL(a.rdev_major, 4);
 	CU_ASSERT_EQUAL(a.rdev_minor, 64);
 	CU_ASSERT_EQUAL(fs_mknod(tf, &ROOT, &d, "b", 1, FS_BLK, 8, 1, NULL, &n,
-				 &a, NULL), 0);
+	                         &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_BLK);
 	CU_ASSERT_EQUAL(fs_mknod(tf, &U1, &d, "p", 1, FS_FIFO, 0, 0, NULL, &n,
-				 &a, NULL), 0);
+	                         &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_FIFO);
 	CU_ASSERT_EQUAL(fs_mknod(tf, &U1, &d, "s", 1, FS_SOCK, 0, 0, NULL, &n,
-				 &a, NULL), 0);
+	                         &a, NULL),
+	                0);
 	CU_ASSERT_EQUAL(a.type, FS_SOCK);
-	CU_ASSERT_EQUAL(fs_mknod(tf, &U1, &d, "r", 1, FS_REG, 0, 0, NULL, &n,
-				 &a, NULL), MAGMA_EBADTYPE);
-	CU_ASSERT_EQUAL(fs_mknod(tf, &U1, &d, "l", 1, FS_LNK, 0, 0, NULL, &n,
-				 &a, NULL), MAGMA_EBADTYPE);
+	CU_ASSERT_EQUAL(
+	        fs_mknod(tf, &U1, &d, "r", 1, FS_REG, 0, 0, NULL, &n, &a, NULL),
+	        MAGMA_EBADTYPE);
+	CU_ASSERT_EQUAL(
+	        fs_mknod(tf, &U1, &d, "l", 1, FS_LNK, 0, 0, NULL, &n, &a, NULL),
+	        MAGMA_EBADTYPE);
 	uint8_t buf[4];
 	uint32_t got;
 	int eof;
@@ -397,13 +424,15 @@ static void test_perm_matrix(void)
 	CU_ASSERT_EQUAL(ga(&f).gid, 100);
 	/* owner rw, group r, other none */
 	CU_ASSERT_EQUAL(fs_access(tf, &U1, &f, 0x3f, &g, NULL), 0);
-	CU_ASSERT_EQUAL(g, FS_ACCESS_READ | FS_ACCESS_MODIFY | FS_ACCESS_EXTEND);
+	CU_ASSERT_EQUAL(g,
+	                FS_ACCESS_READ | FS_ACCESS_MODIFY | FS_ACCESS_EXTEND);
 	CU_ASSERT_EQUAL(fs_access(tf, &U3, &f, 0x3f, &g, NULL), 0);
 	CU_ASSERT_EQUAL(g, FS_ACCESS_READ);
 	CU_ASSERT_EQUAL(fs_access(tf, &U2, &f, 0x3f, &g, NULL), 0);
 	CU_ASSERT_EQUAL(g, 0);
 	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &f, 0x3f, &g, NULL), 0);
-	CU_ASSERT_EQUAL(g, FS_ACCESS_READ | FS_ACCESS_MODIFY | FS_ACCESS_EXTEND);
+	CU_ASSERT_EQUAL(g,
+	                FS_ACCESS_READ | FS_ACCESS_MODIFY | FS_ACCESS_EXTEND);
 	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &f, FS_ACCESS_READ, &g, NULL), 0);
 	CU_ASSERT_EQUAL(g, FS_ACCESS_READ);
 	CU_ASSERT_EQUAL(wr(&U1, &f, 0, "data", 4), 0);
@@ -424,9 +453,11 @@ static void test_perm_matrix(void)
 	CU_ASSERT_EQUAL(fs_access(tf, &U2, &x, 0x3f, &g, NULL), 0);
 	CU_ASSERT_EQUAL(g, FS_ACCESS_EXECUTE);
 	CU_ASSERT_EQUAL(rd(&U2, &x, 0, 8, buf, &got, &eof), 0); /* exec-read */
-	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &x, FS_ACCESS_EXECUTE, &g, NULL), 0);
+	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &x, FS_ACCESS_EXECUTE, &g, NULL),
+	                0);
 	CU_ASSERT_EQUAL(g, FS_ACCESS_EXECUTE);
-	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &f, FS_ACCESS_EXECUTE, &g, NULL), 0);
+	CU_ASSERT_EQUAL(fs_access(tf, &ROOT, &f, FS_ACCESS_EXECUTE, &g, NULL),
+	                0);
 	CU_ASSERT_EQUAL(g, 0);
 	/* directories: search and write */
 	CU_ASSERT_EQUAL(mkd(&U1, &d, "p", 0750, &p), 0);
@@ -441,15 +472,17 @@ static void test_perm_matrix(void)
 	CU_ASSERT_EQUAL(fs_access(tf, &U3, &p, 0x3f, &g, NULL), 0);
 	CU_ASSERT_EQUAL(g, FS_ACCESS_READ | FS_ACCESS_LOOKUP);
 	CU_ASSERT_EQUAL(fs_access(tf, &U1, &p, 0x3f, &g, NULL), 0);
-	CU_ASSERT_EQUAL(g, FS_ACCESS_READ | FS_ACCESS_LOOKUP | FS_ACCESS_MODIFY |
-			   FS_ACCESS_EXTEND | FS_ACCESS_DELETE);
+	CU_ASSERT_EQUAL(g, FS_ACCESS_READ | FS_ACCESS_LOOKUP |
+	                           FS_ACCESS_MODIFY | FS_ACCESS_EXTEND |
+	                           FS_ACCESS_DELETE);
 	/* readdir needs read */
 	uint64_t verf;
 	int e2;
 	fs_sattr xonly = { .set_mode = 1, .mode = 0711 };
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &p, &xonly, NULL, NULL), 0);
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U2, &p, 0, 0, 0, NULL, NULL, &verf, &e2,
-				   NULL), MAGMA_EACCES);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U2, &p, 0, 0, 0, NULL, NULL, &verf, &e2, NULL),
+	        MAGMA_EACCES);
 }
 
 static void test_sticky(void)
@@ -463,13 +496,13 @@ static void test_sticky(void)
 	CU_ASSERT_EQUAL(mkf(&U1, &t, "b", 0666, &f2), 0);
 	CU_ASSERT_EQUAL(fs_remove(tf, &U2, &t, "a", 1, NULL), MAGMA_EPERM);
 	CU_ASSERT_EQUAL(fs_rename(tf, &U2, &t, "a", 1, &t, "c", 1, NULL, NULL),
-			MAGMA_EPERM);
+	                MAGMA_EPERM);
 	CU_ASSERT_EQUAL(mkf(&U2, &t, "u2", 0666, &f2), 0);
 	/* U2 may not replace U1's file either */
 	CU_ASSERT_EQUAL(fs_rename(tf, &U2, &t, "u2", 2, &t, "a", 1, NULL, NULL),
-			MAGMA_EPERM);
+	                MAGMA_EPERM);
 	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &t, "a", 1, &t, "c", 1, NULL, NULL),
-			0);
+	                0);
 	CU_ASSERT_EQUAL(fs_remove(tf, &U1, &t, "c", 1, NULL), 0);
 	CU_ASSERT_EQUAL(fs_remove(tf, &ROOT, &t, "b", 1, NULL), 0);
 	CU_ASSERT_EQUAL(fs_remove(tf, &U2, &t, "u2", 2, NULL), 0);
@@ -489,11 +522,12 @@ static void test_setattr(void)
 	CU_ASSERT(w.pre_valid && w.post_valid);
 	CU_ASSERT_EQUAL(w.post.mode, 0600);
 	a = ga(&f);
-	CU_ASSERT(a.ctime.sec > a0.ctime.sec ||
-		  (a.ctime.sec == a0.ctime.sec && a.ctime.nsec > a0.ctime.nsec));
+	CU_ASSERT(a.ctime.sec > a0.ctime.sec || (a.ctime.sec == a0.ctime.sec &&
+	                                         a.ctime.nsec > a0.ctime.nsec));
 	/* guard */
 	fs_time bad = { 1, 2 };
-	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &m, &bad, NULL), MAGMA_ENOTSYNC);
+	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &m, &bad, NULL),
+	                MAGMA_ENOTSYNC);
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &m, &a.ctime, NULL), 0);
 	/* chown / chgrp */
 	fs_sattr cu = { .set_uid = 1, .uid = 1001 };
@@ -525,33 +559,41 @@ static void test_setattr(void)
 	CU_ASSERT_EQUAL(wr(&U2, &f, 0, "x", 1), 0);
 	CU_ASSERT_EQUAL(ga(&f).mode, 0777);
 	/* times */
-	fs_sattr tc = { .set_mtime = FS_TIME_CLIENT, .mtime = { 1000, 5 },
-			.set_atime = FS_TIME_CLIENT, .atime = { 900, 7 } };
-	CU_ASSERT_EQUAL(fs_setattr(tf, &U2, &f, &tc, NULL, NULL), 0); /* owner */
+	fs_sattr tc = { .set_mtime = FS_TIME_CLIENT,
+		        .mtime = { 1000, 5 },
+		        .set_atime = FS_TIME_CLIENT,
+		        .atime = { 900, 7 } };
+	CU_ASSERT_EQUAL(fs_setattr(tf, &U2, &f, &tc, NULL, NULL),
+	                0); /* owner */
 	a = ga(&f);
 	CU_ASSERT_EQUAL(a.mtime.sec, 1000);
 	CU_ASSERT_EQUAL(a.mtime.nsec, 5);
 	CU_ASSERT_EQUAL(a.atime.sec, 900);
 	CU_ASSERT_EQUAL(a.atime.nsec, 7);
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &tc, NULL, NULL), MAGMA_EPERM);
-	fs_sattr ts_ = { .set_mtime = FS_TIME_SERVER, .set_atime = FS_TIME_SERVER };
-	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &ts_, NULL, NULL), 0); /* 0777 */
+	fs_sattr ts_ = { .set_mtime = FS_TIME_SERVER,
+		         .set_atime = FS_TIME_SERVER };
+	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &ts_, NULL, NULL),
+	                0); /* 0777 */
 	CU_ASSERT(ga(&f).mtime.sec > 1000);
 	fs_sattr m644 = { .set_mode = 1, .mode = 0644 };
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U2, &f, &m644, NULL, NULL), 0);
-	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &ts_, NULL, NULL), MAGMA_EACCES);
+	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &ts_, NULL, NULL),
+	                MAGMA_EACCES);
 	/* size */
 	fs_sattr sz = { .set_size = 1, .size = 10 };
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &sz, NULL, NULL), MAGMA_EACCES);
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U2, &f, &sz, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(ga(&f).size, 10);
-	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &d, &sz, NULL, NULL), MAGMA_EISDIR);
+	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &d, &sz, NULL, NULL),
+	                MAGMA_EISDIR);
 	fs_sattr huge = { .set_size = 1, .size = (uint64_t)INT64_MAX + 1 };
-	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &f, &huge, NULL, NULL), MAGMA_EFBIG);
+	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &f, &huge, NULL, NULL),
+	                MAGMA_EFBIG);
 	fs_ref bogus = f;
 	bogus.home[0] ^= 1;
 	CU_ASSERT_EQUAL(fs_setattr(tf, &ROOT, &bogus, &sz, NULL, NULL),
-			MAGMA_ESTALE);
+	                MAGMA_ESTALE);
 }
 
 static void test_rename_matrix(void)
@@ -569,8 +611,8 @@ static void test_rename_matrix(void)
 	CU_ASSERT_EQUAL(mkf(&U1, &a, "f2", 0644, &f2), 0);
 	CU_ASSERT_EQUAL(wr(&U1, &f2, 0, "two", 3), 0);
 	/* plain rename, handle survives */
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "f1", 2, &a, "g1", 2, NULL, NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "f1", 2, &a, "g1", 2, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(lk(&U1, &a, "f1", NULL, NULL), MAGMA_ENOENT);
 	CU_ASSERT_EQUAL(lk(&U1, &a, "g1", &r, NULL), 0);
 	CU_ASSERT(same_ref(&r, &f1));
@@ -578,28 +620,30 @@ static void test_rename_matrix(void)
 	CU_ASSERT_EQUAL(got, 3);
 	CU_ASSERT_EQUAL(memcmp(buf, "one", 3), 0);
 	/* file over file: the target goes */
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "g1", 2, &a, "f2", 2, NULL, NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "g1", 2, &a, "f2", 2, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(fs_getattr(tf, &f2, &at), MAGMA_ESTALE);
 	CU_ASSERT_EQUAL(lk(&U1, &a, "f2", &r, NULL), 0);
 	CU_ASSERT(same_ref(&r, &f1));
 	/* across directories */
 	fs_wcc wf, wt;
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "f2", 2, &b, "moved", 5, &wf,
-				  &wt), 0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "f2", 2, &b, "moved", 5, &wf, &wt), 0);
 	CU_ASSERT(wf.pre_valid && wf.post_valid && wt.pre_valid &&
-		  wt.post_valid);
+	          wt.post_valid);
 	CU_ASSERT_EQUAL(lk(&U1, &b, "moved", &r, NULL), 0);
 	CU_ASSERT(same_ref(&r, &f1));
 	CU_ASSERT_EQUAL(ga(&f1).nlink, 1);
 	/* same name: no-op */
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &b, "moved", 5, &b, "moved", 5, NULL,
-				  NULL), 0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &b, "moved", 5, &b, "moved", 5, NULL, NULL),
+	        0);
 	CU_ASSERT_EQUAL(lk(&U1, &b, "moved", NULL, NULL), 0);
 	/* hard links of one file: no-op, both names stay */
-	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f1, &b, "hl", 2, NULL, NULL, NULL), 0);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &b, "moved", 5, &b, "hl", 2, NULL,
-				  NULL), 0);
+	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f1, &b, "hl", 2, NULL, NULL, NULL),
+	                0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &b, "moved", 5, &b, "hl", 2, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(lk(&U1, &b, "moved", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(lk(&U1, &b, "hl", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(ga(&f1).nlink, 2);
@@ -609,40 +653,47 @@ static void test_rename_matrix(void)
 	CU_ASSERT_EQUAL(mkd(&U1, &a, "e1", 0755, &e1), 0);
 	CU_ASSERT_EQUAL(mkf(&U1, &s2, "x", 0644, &r), 0);
 	CU_ASSERT_EQUAL(ga(&a).nlink, 5);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "s1", 2, &a, "s2", 2, NULL, NULL),
-			MAGMA_ENOTEMPTY);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "s1", 2, &b, "moved", 5, NULL,
-				  NULL), MAGMA_ENOTDIR);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &b, "moved", 5, &a, "s1", 2, NULL,
-				  NULL), MAGMA_EISDIR);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "s1", 2, &a, "e1", 2, NULL, NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "s1", 2, &a, "s2", 2, NULL, NULL),
+	        MAGMA_ENOTEMPTY);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "s1", 2, &b, "moved", 5, NULL, NULL),
+	        MAGMA_ENOTDIR);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &b, "moved", 5, &a, "s1", 2, NULL, NULL),
+	        MAGMA_EISDIR);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "s1", 2, &a, "e1", 2, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(fs_getattr(tf, &e1, &at), MAGMA_ESTALE);
 	CU_ASSERT_EQUAL(ga(&a).nlink, 4);
 	/* into its own subtree */
 	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &d, "A", 1, &s2, "A", 1, NULL, NULL),
-			MAGMA_EINVAL);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "s2", 2, &s2, "self", 4, NULL,
-				  NULL), MAGMA_EINVAL);
+	                MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "s2", 2, &s2, "self", 4, NULL, NULL),
+	        MAGMA_EINVAL);
 	/* dir across parents: nlinks and ".." */
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "s2", 2, &b, "s2", 2, NULL, NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "s2", 2, &b, "s2", 2, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(ga(&a).nlink, 3);
 	CU_ASSERT_EQUAL(ga(&b).nlink, 3);
 	CU_ASSERT_EQUAL(lk(&U1, &s2, "..", &r, NULL), 0);
 	CU_ASSERT(same_ref(&r, &b));
 	CU_ASSERT_EQUAL(lk(&U1, &s2, "x", NULL, NULL), 0);
 	/* errors */
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "none", 4, &a, "z", 1, NULL, NULL),
-			MAGMA_ENOENT);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "none", 4, &a, "z", 1, NULL, NULL),
+	        MAGMA_ENOENT);
 	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, ".", 1, &a, "z", 1, NULL, NULL),
-			MAGMA_EINVAL);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &a, "e1", 2, &a, "..", 2, NULL, NULL),
-			MAGMA_EINVAL);
+	                MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &a, "e1", 2, &a, "..", 2, NULL, NULL),
+	        MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(fs_rename(tf, &U2, &a, "e1", 2, &a, "z", 1, NULL, NULL),
-			MAGMA_EACCES);
-	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &f1, "e1", 2, &a, "z", 1, NULL, NULL),
-			MAGMA_ENOTDIR);
+	                MAGMA_EACCES);
+	CU_ASSERT_EQUAL(
+	        fs_rename(tf, &U1, &f1, "e1", 2, &a, "z", 1, NULL, NULL),
+	        MAGMA_ENOTDIR);
 }
 
 static void test_link(void)
@@ -664,17 +715,18 @@ static void test_link(void)
 	CU_ASSERT_EQUAL(lk(&U1, &d, "g", &r, NULL), 0);
 	CU_ASSERT(same_ref(&r, &f));
 	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f, &d, "g", 1, &a, &valid, &w),
-			MAGMA_EEXIST);
+	                MAGMA_EEXIST);
 	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f, &d, ".", 1, &a, &valid, &w),
-			MAGMA_EEXIST);
+	                MAGMA_EEXIST);
 	CU_ASSERT_EQUAL(mkd(&U1, &d, "sub", 0755, &s), 0);
 	CU_ASSERT_EQUAL(fs_link(tf, &U1, &s, &d, "s2", 2, &a, &valid, &w),
-			MAGMA_EISDIR);
+	                MAGMA_EISDIR);
 	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f, &f, "s2", 2, &a, &valid, &w),
-			MAGMA_ENOTDIR);
+	                MAGMA_ENOTDIR);
 	CU_ASSERT_EQUAL(fs_link(tf, &U2, &f, &s, "s2", 2, &a, &valid, &w),
-			MAGMA_EACCES);
-	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f, &s, "other", 5, &a, &valid, &w), 0);
+	                MAGMA_EACCES);
+	CU_ASSERT_EQUAL(fs_link(tf, &U1, &f, &s, "other", 5, &a, &valid, &w),
+	                0);
 	CU_ASSERT_EQUAL(ga(&f).nlink, 3);
 	CU_ASSERT_EQUAL(fs_remove(tf, &U1, &d, "f", 1, NULL), 0);
 	CU_ASSERT_EQUAL(ga(&f).nlink, 2);
@@ -710,8 +762,9 @@ static void test_sparse(void)
 	CU_ASSERT_EQUAL(got, 3 * FS_CHUNK);
 	CU_ASSERT(!eof);
 	CU_ASSERT(is_zero(buf, got));
-	CU_ASSERT_EQUAL(rd(&U1, &f, 9 * FS_CHUNK + 10, 2 * FS_CHUNK, buf, &got,
-			   &eof), 0);
+	CU_ASSERT_EQUAL(
+	        rd(&U1, &f, 9 * FS_CHUNK + 10, 2 * FS_CHUNK, buf, &got, &eof),
+	        0);
 	CU_ASSERT_EQUAL(got, FS_CHUNK - 10 + 105);
 	CU_ASSERT(eof);
 	CU_ASSERT(is_zero(buf, FS_CHUNK - 10 + 5));
@@ -735,7 +788,7 @@ static void test_sparse(void)
 	CU_ASSERT_EQUAL(got, 0);
 	/* offset overflow */
 	CU_ASSERT_EQUAL(wr(&U1, &f, (uint64_t)INT64_MAX - 10, w, 100),
-			MAGMA_EFBIG);
+	                MAGMA_EFBIG);
 	CU_ASSERT_EQUAL(wr(&U1, &f, UINT64_MAX - 10, w, 100), MAGMA_EFBIG);
 	CU_ASSERT_EQUAL(wr(&U1, &d, 0, w, 1), MAGMA_EISDIR);
 	CU_ASSERT_EQUAL(rd(&U1, &d, 0, 1, buf, &got, &eof), MAGMA_EISDIR);
@@ -753,7 +806,8 @@ static void test_rmw_and_big_writes(void)
 	CU_ASSERT_EQUAL(mkf(&U1, &d, "f", 0644, &f), 0);
 	pattern(buf, n, 12345);
 	CU_ASSERT_EQUAL(fs_write(tf, &U1, &f, 12345, buf, n, FS_UNSTABLE,
-				 &committed, NULL), 0);
+	                         &committed, NULL),
+	                0);
 	CU_ASSERT_EQUAL(committed, FS_UNSTABLE);
 	CU_ASSERT_EQUAL(fs_commit(tf, &f, NULL), 0);
 	CU_ASSERT_EQUAL(rd(&U1, &f, 12345, n, back, &got, &eof), 0);
@@ -843,7 +897,7 @@ typedef struct rd_ctx {
 } rd_ctx;
 
 static int rd_cb(void *arg, const char *name, size_t len, uint64_t fileid,
-		 uint64_t cookie, const fs_ref *ref, const fs_attr *attr)
+                 uint64_t cookie, const fs_ref *ref, const fs_attr *attr)
 {
 	rd_ctx *c = arg;
 	if (c->n == c->limit)
@@ -852,7 +906,8 @@ static int rd_cb(void *arg, const char *name, size_t len, uint64_t fileid,
 	if (cookie <= c->last)
 		c->bad++; /* cookies must increase */
 	c->last = cookie;
-	if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2))) {
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && !memcmp(name, "..", 2))) {
 		c->dots++;
 		return 0;
 	}
@@ -885,8 +940,9 @@ static void test_readdir(void)
 	}
 	/* whole listing in one go */
 	c->limit = 1 << 30;
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, 0, 0, 0, rd_cb, c, &verf, &eof,
-				   NULL), 0);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U1, &d, 0, 0, 0, rd_cb, c, &verf, &eof, NULL),
+	        0);
 	CU_ASSERT(eof);
 	CU_ASSERT_EQUAL(c->n, NENT + 2);
 	CU_ASSERT_EQUAL(c->dots, 2);
@@ -902,13 +958,15 @@ static void test_readdir(void)
 		c->limit = 97;
 		uint64_t v2 = 0;
 		CU_ASSERT_EQUAL_FATAL(fs_readdir(tf, &U1, &d, cookie, verf, 1,
-						 rd_cb, c, &v2, &eof, NULL), 0);
+		                                 rd_cb, c, &v2, &eof, NULL),
+		                      0);
 		CU_ASSERT_EQUAL(v2, verf);
 		cookie = c->last;
 		pages++;
 		for (int k = 0; k < 5 && next_del < NENT; k++, next_del += 7) {
 			snprintf(name, sizeof(name), "e%04d", next_del);
-			CU_ASSERT_EQUAL(fs_remove(tf, &U1, &d, name, 5, NULL), 0);
+			CU_ASSERT_EQUAL(fs_remove(tf, &U1, &d, name, 5, NULL),
+			                0);
 			deleted[next_del] = 1;
 		}
 	} while (!eof && pages < 1000);
@@ -925,14 +983,16 @@ static void test_readdir(void)
 	/* resume after the cookie of an entry removed meanwhile */
 	memset(c, 0, sizeof(*c));
 	c->limit = 10;
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, 0, 0, 0, rd_cb, c, &verf, &eof,
-				   NULL), 0);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U1, &d, 0, 0, 0, rd_cb, c, &verf, &eof, NULL),
+	        0);
 	CU_ASSERT(!eof);
 	uint64_t ck = c->last;
 	int victim = -1, left = 0, before = 0;
 	for (int i = 0; i < NENT; i++) {
 		if (c->seen[i])
-			victim = i; /* the last seen gave ck: any seen will do */
+			victim =
+			        i; /* the last seen gave ck: any seen will do */
 		if (!deleted[i])
 			left++;
 	}
@@ -949,7 +1009,8 @@ static void test_readdir(void)
 	c->limit = 1 << 30;
 	c->last = ck;
 	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, ck, verf, 0, rd_cb, c, &verf,
-				   &eof, NULL), 0);
+	                           &eof, NULL),
+	                0);
 	CU_ASSERT(eof);
 	CU_ASSERT_EQUAL(c->dots, 0);
 	CU_ASSERT_EQUAL(c->bad, 0);
@@ -959,28 +1020,33 @@ static void test_readdir(void)
 			CU_ASSERT_EQUAL(c->seen[i] + seen_first[i], 1);
 	/* verifier */
 	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, ck, verf ^ 1, 0, rd_cb, c, NULL,
-				   &eof, NULL), MAGMA_EBADCOOKIE);
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, ck, 0, 0, rd_cb, c, NULL, &eof,
-				   NULL), 0);
+	                           &eof, NULL),
+	                MAGMA_EBADCOOKIE);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U1, &d, ck, 0, 0, rd_cb, c, NULL, &eof, NULL),
+	        0);
 	/* a cookie past everything */
 	memset(c, 0, sizeof(*c));
 	c->limit = 1 << 30;
 	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &d, UINT64_MAX, verf, 0, rd_cb, c,
-				   NULL, &eof, NULL), 0);
+	                           NULL, &eof, NULL),
+	                0);
 	CU_ASSERT(eof);
 	CU_ASSERT_EQUAL(c->n, 0);
 	/* a file is not a directory */
 	CU_ASSERT_EQUAL(lk(&U1, &d, "e0001", &r, NULL), 0);
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &r, 0, 0, 0, rd_cb, c, NULL, &eof,
-				   NULL), MAGMA_ENOTDIR);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U1, &r, 0, 0, 0, rd_cb, c, NULL, &eof, NULL),
+	        MAGMA_ENOTDIR);
 	/* empty directory: just the dots */
 	fs_ref e;
 	CU_ASSERT_EQUAL(mkd(&U1, &d, "emptydir", 0755, &e), 0);
 	memset(c, 0, sizeof(*c));
 	c->limit = 1 << 30;
 	c->plus = 1;
-	CU_ASSERT_EQUAL(fs_readdir(tf, &U1, &e, 0, 0, 1, rd_cb, c, NULL, &eof,
-				   NULL), 0);
+	CU_ASSERT_EQUAL(
+	        fs_readdir(tf, &U1, &e, 0, 0, 1, rd_cb, c, NULL, &eof, NULL),
+	        0);
 	CU_ASSERT(eof);
 	CU_ASSERT_EQUAL(c->n, 2);
 	free(c);
@@ -1027,7 +1093,8 @@ static void test_readdir_concurrent_deletes(void)
 		c->n = 0;
 		c->limit = 13;
 		CU_ASSERT_EQUAL_FATAL(fs_readdir(tf, &U1, &d, cookie, verf, 1,
-						 rd_cb, c, &verf, &eof, NULL), 0);
+		                                 rd_cb, c, &verf, &eof, NULL),
+		                      0);
 		cookie = c->last;
 	} while (!eof && ++pages < 10000);
 	pthread_join(th, NULL);
@@ -1043,7 +1110,6 @@ static void test_readdir_concurrent_deletes(void)
 	}
 	free(c);
 }
-
 
 typedef struct cw_arg {
 	fs_ref f;
@@ -1101,7 +1167,7 @@ typedef struct walk_ctx {
 } walk_ctx;
 
 static int walk_cb(void *arg, const char *comp, const uint8_t nk[KEYS_RING_LEN],
-		   const fs_ref *ref, const fs_attr *attr)
+                   const fs_ref *ref, const fs_attr *attr)
 {
 	walk_ctx *w = arg;
 	(void)nk;
@@ -1129,7 +1195,7 @@ static void test_walk_statfs(void)
 	CU_ASSERT_EQUAL(w.n, 1);
 	CU_ASSERT_EQUAL(fs_walk(tf, "/walk/nope", walk_cb, &w), MAGMA_ENOENT);
 	CU_ASSERT_EQUAL(fs_walk(tf, "/walk/sub/file/x", walk_cb, &w),
-			MAGMA_ENOTDIR);
+	                MAGMA_ENOTDIR);
 	CU_ASSERT_EQUAL(fs_walk(tf, "relative", walk_cb, &w), MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(fs_statfs(tf, &st), 0);
 	CU_ASSERT(st.tbytes > 0);
@@ -1178,7 +1244,7 @@ static void test_persistence(void)
 	CU_ASSERT_EQUAL(mkf(&U1, &d, "f", 0644, &f), 0);
 	CU_ASSERT_EQUAL(wr(&U1, &f, 0, "survives", 8), 0);
 	CU_ASSERT_EQUAL(fs_rename(tf, &U1, &d, "f", 1, &d, "g", 1, NULL, NULL),
-			0);
+	                0);
 	fs_attr before = ga(&f);
 	fs_write_verifier(tf, v1);
 	fs_close_all();
@@ -1217,11 +1283,11 @@ int unit_suite_fs(void)
 	    !CU_add_test(s, "hard links", test_link) ||
 	    !CU_add_test(s, "sparse files", test_sparse) ||
 	    !CU_add_test(s, "read-modify-write, big writes",
-			 test_rmw_and_big_writes) ||
+	                 test_rmw_and_big_writes) ||
 	    !CU_add_test(s, "truncate", test_truncate) ||
 	    !CU_add_test(s, "readdir cookies", test_readdir) ||
 	    !CU_add_test(s, "readdir with concurrent deletes",
-			 test_readdir_concurrent_deletes) ||
+	                 test_readdir_concurrent_deletes) ||
 	    !CU_add_test(s, "concurrent writes", test_concurrent_writes) ||
 	    !CU_add_test(s, "walk and statfs", test_walk_statfs) ||
 	    !CU_add_test(s, "corrupt records", test_corrupt) ||

@@ -51,10 +51,10 @@ static void test_mountstat(void)
 		mountstat3 m = nfs3_mountstat(e);
 
 		CU_ASSERT(m == MNT3ERR_PERM || m == MNT3ERR_NOENT ||
-			  m == MNT3ERR_IO || m == MNT3ERR_ACCES ||
-			  m == MNT3ERR_NOTDIR || m == MNT3ERR_INVAL ||
-			  m == MNT3ERR_NAMETOOLONG || m == MNT3ERR_NOTSUPP ||
-			  m == MNT3ERR_SERVERFAULT);
+		          m == MNT3ERR_IO || m == MNT3ERR_ACCES ||
+		          m == MNT3ERR_NOTDIR || m == MNT3ERR_INVAL ||
+		          m == MNT3ERR_NAMETOOLONG || m == MNT3ERR_NOTSUPP ||
+		          m == MNT3ERR_SERVERFAULT);
 	}
 }
 
@@ -155,7 +155,7 @@ static void test_sattr(void)
 	memset(&out, 0x55, sizeof(out));
 	CU_ASSERT_EQUAL(nfs3_sattr(&in, &out), 0);
 	CU_ASSERT_FALSE(out.set_mode || out.set_uid || out.set_gid ||
-			out.set_size);
+	                out.set_size);
 	CU_ASSERT_EQUAL(out.set_atime, FS_TIME_DONT);
 	CU_ASSERT_EQUAL(out.set_mtime, FS_TIME_DONT);
 
@@ -212,11 +212,11 @@ static void test_names(void)
 	memset(big, 'x', sizeof(big));
 	CU_ASSERT_EQUAL(nfs3_name_check(big, FS_NAME_MAX, &dots), 0);
 	CU_ASSERT_EQUAL(nfs3_name_check(big, FS_NAME_MAX + 1, &dots),
-			MAGMA_ENAMETOOLONG);
+	                MAGMA_ENAMETOOLONG);
 	/* Too long wins over '/': the client learns the real limit. */
 	big[3] = '/';
 	CU_ASSERT_EQUAL(nfs3_name_check(big, FS_NAME_MAX + 1, &dots),
-			MAGMA_ENAMETOOLONG);
+	                MAGMA_ENAMETOOLONG);
 }
 
 static void test_handles(void)
@@ -268,7 +268,8 @@ static void test_handles(void)
 
 		nfs3_post_op_fh(&req, &ref, &p);
 		CU_ASSERT_EQUAL(p.handle_follows, TRUE);
-		xdr_free((xdrproc_t)(void (*)(void))xdr_post_op_fh3, (char *)&p);
+		xdr_free((xdrproc_t)(void (*)(void))xdr_post_op_fh3,
+		         (char *)&p);
 		k.have_content = 0; /* cannot seal: no handle follows */
 		nfs3_post_op_fh(&req, &ref, &p);
 		CU_ASSERT_EQUAL(p.handle_follows, FALSE);
@@ -339,8 +340,7 @@ int unit_suite_nfs3(void)
 {
 	CU_pSuite s = CU_add_suite("nfs3", NULL, NULL);
 
-	if (s == NULL ||
-	    !CU_add_test(s, "error table", test_err_table) ||
+	if (s == NULL || !CU_add_test(s, "error table", test_err_table) ||
 	    !CU_add_test(s, "mountstat", test_mountstat) ||
 	    !CU_add_test(s, "status names", test_stat_name) ||
 	    !CU_add_test(s, "fattr3", test_fattr) ||

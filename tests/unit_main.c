@@ -22,14 +22,10 @@ static const struct unit_suite {
 	const char *name;
 	int (*reg)(void);
 } unit_suites[] = {
-	{ "store", unit_suite_store },
-	{ "keys", unit_suite_keys },
-	{ "fh", unit_suite_fh },
-	{ "xdr", unit_suite_xdr },
-	{ "nfs3", unit_suite_nfs3 },
-	{ "config", unit_suite_config },
-	{ "fs", unit_suite_fs },
-	{ "tls", unit_suite_tls },
+	{ "store", unit_suite_store }, { "keys", unit_suite_keys },
+	{ "fh", unit_suite_fh },       { "xdr", unit_suite_xdr },
+	{ "nfs3", unit_suite_nfs3 },   { "config", unit_suite_config },
+	{ "fs", unit_suite_fs },       { "tls", unit_suite_tls },
 	{ "ring", unit_suite_ring },
 };
 
