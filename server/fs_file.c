@@ -291,6 +291,15 @@ out:
 	return rc;
 }
 
+/* The stability a WRITE reached: all of it when the store syncs every
+ * apply anyway, so the client need not send COMMIT. */
+static int write_committed(const fs *f, int stable)
+{
+	if (stable == FS_UNSTABLE && !f->kv->always_durable)
+		return FS_UNSTABLE;
+	return FS_FILE_SYNC;
+}
+
 /* A zero-length WRITE changes nothing but is checked like any other. */
 static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref, int stable,
                          int *committed, fs_wcc *wcc)
@@ -305,7 +314,7 @@ static int write_nothing(fs *f, const fs_cred *c, const fs_ref *ref, int stable,
 	    (rc = fs_perm_data(c, &n.rec, FS_MAY_WRITE)))
 		return rc;
 	if (committed)
-		*committed = stable == FS_UNSTABLE ? FS_UNSTABLE : FS_FILE_SYNC;
+		*committed = write_committed(f, stable);
 	return 0;
 }
 
@@ -339,7 +348,7 @@ int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 	if (rc == MAGMA_ENOENT) /* the record vanished under the CAS */
 		rc = MAGMA_ESTALE;
 	if (rc == 0 && committed)
-		*committed = stable == FS_UNSTABLE ? FS_UNSTABLE : FS_FILE_SYNC;
+		*committed = write_committed(f, stable);
 	return rc;
 }
 

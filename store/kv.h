@@ -107,6 +107,10 @@ struct kv_ops {
 
 struct kv {
 	const struct kv_ops *ops;
+	/* Non-zero when every apply is on stable storage before it returns,
+	 * whatever durability was asked (the local LMDB store): writes can
+	 * then be reported FILE_SYNC and clients skip COMMIT. */
+	int always_durable;
 };
 
 /* Convenience wrappers, so callers read top-down. */

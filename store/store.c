@@ -748,6 +748,7 @@ int store_open(store **out, const store_config *cfg)
 		goto out;
 	}
 	s->kv.ops = &local_ops;
+	s->kv.always_durable = 1; /* every commit is synced */
 	s->fd = -1;
 	s->dfd = -1;
 	s->map_size = cfg->map_size ? cfg->map_size : STORE_MAP_DEFAULT;

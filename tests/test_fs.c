@@ -808,6 +808,15 @@ static void test_rmw_and_big_writes(void)
 	CU_ASSERT_EQUAL(fs_write(tf, &U1, &f, 12345, buf, n, FS_UNSTABLE,
 	                         &committed, NULL),
 	                0);
+	/* the local store syncs every apply: the write is FILE_SYNC */
+	CU_ASSERT_EQUAL(committed, FS_FILE_SYNC);
+	/* a backend that defers durability leaves it UNSTABLE */
+	store_kv(ts)->always_durable = 0;
+	committed = -1;
+	CU_ASSERT_EQUAL(fs_write(tf, &U1, &f, 12345, buf, n, FS_UNSTABLE,
+	                         &committed, NULL),
+	                0);
+	store_kv(ts)->always_durable = 1;
 	CU_ASSERT_EQUAL(committed, FS_UNSTABLE);
 	CU_ASSERT_EQUAL(fs_commit(tf, &f, NULL), 0);
 	CU_ASSERT_EQUAL(rd(&U1, &f, 12345, n, back, &got, &eof), 0);
