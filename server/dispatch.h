@@ -23,12 +23,12 @@
 struct magmad;
 
 typedef struct rpc_req {
-	struct magmad *daemon;     /* the running node (exports, stats) */
+	struct magmad *daemon; /* the running node (exports, stats) */
 	fs *fs;
 	const magma_keys *keys;
-	uint32_t flavor;           /* AUTH_NONE or AUTH_SYS */
-	fs_cred cred;              /* from AUTH_SYS; nobody for AUTH_NONE */
-	char machine[256];         /* AUTH_SYS machine name, "" otherwise */
+	uint32_t flavor;   /* AUTH_NONE or AUTH_SYS */
+	fs_cred cred;      /* from AUTH_SYS; nobody for AUTH_NONE */
+	char machine[256]; /* AUTH_SYS machine name, "" otherwise */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	uint32_t xid;
@@ -48,7 +48,7 @@ typedef struct rpc_proc {
 typedef struct rpc_program {
 	uint32_t prog;
 	uint32_t vers;
-	const rpc_proc *procs;  /* indexed by procedure number */
+	const rpc_proc *procs; /* indexed by procedure number */
 	size_t nprocs;
 	const char *name;
 } rpc_program;

@@ -1,6 +1,7 @@
 /* magmad.c - the Magma node daemon: load DIR/magma.conf, derive the
- * keys, open the store and namespace, serve NFSv3 + MOUNT on one port and
- * answer magmactl on DIR/magmad.sock, until SIGTERM or SIGINT.
+ * keys, open the store and namespace, serve NFSv3 + MOUNT on one port,
+ * the peer program over TLS on another (peer_srv.c), and answer magmactl
+ * on DIR/magmad.sock, until SIGTERM or SIGINT.
  *
  * Every start-up failure is one clear line on stderr and a non-zero
  * exit; the one line on stdout ("magmad: serving ...") says it is ready. */
@@ -23,6 +24,7 @@
 #include "magmad.h"
 #include "merr.h"
 #include "mlog.h"
+#include "peer_srv.h"
 
 typedef struct magmad_opts {
 	const char *data;
@@ -82,7 +84,7 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	uint8_t verf[8];
 	struct timespec now;
 	struct stat sb;
-	uint64_t used;
+	uint64_t used, epoch;
 	kv_stat st;
 	int rc;
 
@@ -93,7 +95,11 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	snprintf(mdb, sizeof(mdb), "%s/store.mdb", d->data_dir);
 	used = stat(mdb, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
 	conf_format_addr(&d->nfs_bound, nfs, sizeof(nfs));
-	conf_format_addr(&d->cfg.peer_listen, peer, sizeof(peer));
+	conf_format_addr(&d->peer_bound, peer, sizeof(peer));
+	pthread_rwlock_rdlock(&d->table_lock);
+	if (d->table == NULL || ring_epoch(d->table, &epoch) < 0)
+		epoch = 0;
+	pthread_rwlock_unlock(&d->table_lock);
 	fs_write_verifier(d->fs, verf);
 	keys_hex(verf, sizeof(verf), verf_hex);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -105,7 +111,7 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	ctl_reply_line(r, "nfs_listen=%s", nfs);
 	ctl_reply_line(r, "peer_listen=%s", peer);
 	ctl_reply_line(r, "state=up");
-	ctl_reply_line(r, "epoch=%d", MAGMAD_TABLE_EPOCH);
+	ctl_reply_line(r, "epoch=%" PRIu64, epoch);
 	ctl_reply_line(r, "redundancy=%u", d->cfg.redundancy);
 	ctl_reply_line(r, "member=%s %s up 100.0", d->cfg.node_id, peer);
 	ctl_reply_line(r, "store_bytes_used=%" PRIu64, used);
@@ -167,7 +173,7 @@ static int locate_one(void *arg, const char *component,
 	ctl_reply_line(lc->r, "type %s", type_name(attr->type));
 	/* One member: this node is the primary of every key and there is
 	 * no distinct node to hold a backup. */
-	conf_format_addr(&lc->d->cfg.peer_listen, peer, sizeof(peer));
+	conf_format_addr(&lc->d->peer_bound, peer, sizeof(peer));
 	ctl_reply_line(lc->r, "primary %s %s", lc->d->cfg.node_id, peer);
 	return ctl_reply_line(lc->r, "backups none (the network has one "
 	                             "member)");
@@ -332,6 +338,13 @@ static void magmad_stop(struct magmad *d)
 	if (d->rpc)
 		rpc_server_stop(d->rpc);
 	d->rpc = NULL;
+	if (d->peer_rpc)
+		rpc_server_stop(d->peer_rpc);
+	d->peer_rpc = NULL;
+	pthread_rwlock_wrlock(&d->table_lock);
+	ring_free(d->table);
+	d->table = NULL;
+	pthread_rwlock_unlock(&d->table_lock);
 	if (d->fs)
 		fs_close(d->fs);
 	d->fs = NULL;
@@ -346,6 +359,62 @@ static void magmad_stop(struct magmad *d)
 		close(d->pid_fd);
 		d->pid_fd = -1;
 	}
+}
+
+/* The peer program over TLS with the join token, and the table of a
+ * lone node.  Until the table is set, handlers answer without one. */
+static int start_peer(struct magmad *d)
+{
+	static const rpc_program *const progs[] = { &peer_program };
+	char addr[CONF_ADDR_MAX + 16], nfs[CONF_ADDR_MAX + 16];
+	rpc_server_config pc;
+	ring *table = NULL;
+	int rc;
+
+	rc = peer_id_parse(d->cfg.node_id, d->node_id);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: node_id %s is not 32 hex digits\n",
+		        d->cfg.node_id);
+		return rc;
+	}
+	memset(&pc, 0, sizeof(pc));
+	pc.addr = d->cfg.peer_listen.host;
+	pc.port = d->cfg.peer_listen.port;
+	pc.progs = progs;
+	pc.nprogs = sizeof(progs) / sizeof(progs[0]);
+	pc.daemon = d;
+	pc.fs = d->fs;
+	pc.keys = &d->keys;
+	pc.use_rpcbind = 0; /* peers know the port from the table */
+	pc.transport = RPC_SERVER_TLS;
+	pc.psk = d->keys.join_token;
+	rc = rpc_server_start(&d->peer_rpc, &pc);
+	conf_format_addr(&d->cfg.peer_listen, addr, sizeof(addr));
+	if (rc == MAGMA_EADDRINUSE) {
+		fprintf(stderr, "magmad: peer-listen %s is in use\n", addr);
+		return rc;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "magmad: cannot serve peers on %s: %s\n", addr,
+		        magma_strerror(rc));
+		return rc;
+	}
+	d->peer_bound = d->cfg.peer_listen;
+	d->peer_bound.port = rpc_server_port(d->peer_rpc);
+	conf_format_addr(&d->peer_bound, addr, sizeof(addr));
+	conf_format_addr(&d->nfs_bound, nfs, sizeof(nfs));
+	rc = peer_table_single(d->node_id, d->cfg.redundancy, addr, nfs,
+	                       &table);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: cannot make the routing table: %s\n",
+		        magma_strerror(rc));
+		return rc;
+	}
+	pthread_rwlock_wrlock(&d->table_lock);
+	d->table = table;
+	pthread_rwlock_unlock(&d->table_lock);
+	LOG_I("peers served on %s over TLS with the join token", addr);
+	return 0;
 }
 
 static int magmad_start(struct magmad *d, const magmad_opts *o)
@@ -438,6 +507,10 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	d->nfs_bound = d->cfg.nfs_listen;
 	d->nfs_bound.port = rpc_server_port(d->rpc);
 
+	rc = start_peer(d);
+	if (rc < 0)
+		return rc;
+
 	snprintf(path, sizeof(path), "%s/%s", d->data_dir, CTL_SOCKET);
 	rc = ctl_server_start(&d->ctl, path, ctl_handle, d);
 	if (rc < 0) {
@@ -521,6 +594,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	d.pid_fd = -1;
+	pthread_rwlock_init(&d.table_lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &d.started);
 	if (magmad_start(&d, &o) < 0) {
 		magmad_stop(&d);

@@ -1,12 +1,14 @@
-/* rpc_server.c - the ONC RPC listener of magmad: accepts TCP connections,
- * reads record-marked calls, dispatches them through the program tables
- * of dispatch.h and writes each reply as one record.  One thread per
+/* rpc_server.c - the ONC RPC listeners of magmad: accepts TCP
+ * connections, reads record-marked calls (in clear, or inside TLS with a
+ * pre-shared key), dispatches them through the program tables of
+ * dispatch.h and writes each reply as one record.  One thread per
  * connection; calls on a connection are served in order. */
 #define _GNU_SOURCE /* accept4 */
 #include "rpc_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +28,7 @@
 #include "merr.h"
 #include "mlog.h"
 #include "rpc/rpcmsg.h"
+#include "rpc/transport.h"
 
 #define RPC_MAX_CONNS 1024
 /* First size of a connection's reply buffer; grown to RPC_MAX_RECORD
@@ -40,14 +43,14 @@
 
 /* The splicing XDR stream: xdrmem with x_putbytes replaced. */
 typedef struct rpc_splice {
-	struct xdr_ops ops;          /* first: found back from x->x_ops */
-	const struct xdr_ops *mem;   /* the wrapped xdrmem ops */
+	struct xdr_ops ops;        /* first: found back from x->x_ops */
+	const struct xdr_ops *mem; /* the wrapped xdrmem ops */
 	xdrproc_t inner;
 	void *res;
-	size_t n;                    /* bodies left out of the buffer */
-	size_t bytes;                /* their total length */
+	size_t n;     /* bodies left out of the buffer */
+	size_t bytes; /* their total length */
 	struct {
-		u_int pos;           /* buffer offset they belong at */
+		u_int pos; /* buffer offset they belong at */
 		const char *p;
 		u_int len;
 	} at[RPC_SPLICE_MAX];
@@ -57,11 +60,12 @@ typedef struct rpc_conn {
 	struct rpc_conn *next, *prev;
 	rpc_server *s;
 	int fd;
+	transport *t; /* TLS: the session over a dup of fd; NULL: plain */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	uint8_t *out;  /* reply buffer, record mark first */
-	size_t outcap; /* bytes after the mark */
-	rpc_splice sp; /* bodies of the reply being sent, not in out */
+	uint8_t *out;        /* reply buffer, record mark first */
+	size_t outcap;       /* bytes after the mark */
+	rpc_splice sp;       /* bodies of the reply being sent, not in out */
 	xdrproc_t held_xres; /* result owning the spliced bodies */
 	void *held_res;      /* freed once the reply is sent */
 } rpc_conn;
@@ -320,8 +324,7 @@ static int run_call(rpc_conn *c, const rpcmsg_call *call, const uint8_t *rec,
 		if (rc == MAGMA_ERANGE && grow_reply(c) == 0) {
 			out = c->out + RPC_RECMARK_LEN;
 			rc = rpcmsg_encode_success(out, c->outcap, call->xid,
-			                           xdr_spliced,
-			                           &c->sp, len);
+			                           xdr_spliced, &c->sp, len);
 		}
 		if (rc < 0) {
 			LOG_E("%s %s xid %08x: result does not encode",
@@ -381,6 +384,28 @@ static void reply_release(rpc_conn *c)
 	c->held_res = NULL;
 }
 
+/* reply_send over TLS: the same pieces in order, one write each (the
+ * session has no writev). */
+static int reply_send_tls(rpc_conn *c, size_t len)
+{
+	size_t prev = 0, i;
+	int rc = 0;
+
+	for (i = 0; i < c->sp.n && rc == 0; i++) {
+		size_t pos = RPC_RECMARK_LEN + c->sp.at[i].pos;
+
+		rc = transport_write_all(c->t, c->out + prev, pos - prev);
+		if (rc == 0)
+			rc = transport_write_all(c->t, c->sp.at[i].p,
+			                         c->sp.at[i].len);
+		prev = pos;
+	}
+	if (rc == 0)
+		rc = transport_write_all(c->t, c->out + prev, len - prev);
+	reply_release(c);
+	return rc;
+}
+
 /* Send the reply serve_record built: len bytes of c->out (mark
  * included) with the spliced bodies in their places. */
 static int reply_send(rpc_conn *c, size_t len)
@@ -389,6 +414,8 @@ static int reply_send(rpc_conn *c, size_t len)
 	size_t prev = 0, i;
 	int n = 0, rc;
 
+	if (c->t != NULL)
+		return reply_send_tls(c, len);
 	if (c->sp.n == 0)
 		return fd_write(c->fd, c->out, len);
 	for (i = 0; i < c->sp.n; i++) {
@@ -409,26 +436,25 @@ static int reply_send(rpc_conn *c, size_t len)
 
 /* ---- connections ---- */
 
-static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+/* TLS: the handshake, in the connection's own thread so that a slow or
+ * silent peer never holds up accept.  The session gets a duplicate of
+ * fd: rpc_server_stop's shutdown(fd) still reaches the socket, and fd
+ * stays ours to close.  A failed handshake is logged by the transport. */
+static int conn_tls(rpc_conn *c)
 {
-	const void *a = NULL;
-	unsigned port = 0;
-	char host[INET6_ADDRSTRLEN] = "?";
+	rpc_server *s = c->s;
+	int tfd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0), rc;
 
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		a = &s4->sin_addr;
-		port = ntohs(s4->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		a = &s6->sin6_addr;
-		port = ntohs(s6->sin6_port);
+	if (tfd < 0)
+		return merr_from_errno(errno);
+	rc = transport_tls_server(tfd, s->cfg.psk, s->cfg.tls_handshake_ms,
+	                          &c->t);
+	if (rc < 0) {
+		c->t = NULL;
+		return rc;
 	}
-	if (a != NULL)
-		inet_ntop(ss->ss_family, a, host, sizeof(host));
-	snprintf(buf, len, "%s:%u", host, port);
+	/* Peers keep connections open between calls: wait that long. */
+	return transport_set_timeout(c->t, s->cfg.tls_idle_ms);
 }
 
 static void *conn_main(void *arg)
@@ -436,11 +462,13 @@ static void *conn_main(void *arg)
 	rpc_conn *c = arg;
 	rpc_server *s = c->s;
 	rpcmsg_buf in = { 0 };
-	char who[INET6_ADDRSTRLEN + 8];
+	char who[TRANSPORT_PEER_MAX];
 	int rc;
 
-	peer_text(&c->peer, who, sizeof(who));
+	transport_peer_text(c->fd, who, sizeof(who));
 	LOG_D("connection from %s", who);
+	if (s->cfg.transport == RPC_SERVER_TLS && conn_tls(c) < 0)
+		goto out;
 	c->outcap = RPC_REPLY_MIN;
 	c->out = malloc(RPC_RECMARK_LEN + c->outcap);
 	if (c->out == NULL) {
@@ -450,7 +478,12 @@ static void *conn_main(void *arg)
 	for (;;) {
 		size_t len;
 
-		rc = rpcmsg_read_record(fd_read, &c->fd, &in, RPC_MAX_RECORD);
+		if (c->t != NULL)
+			rc = rpcmsg_read_record(transport_read_exact, c->t, &in,
+			                        RPC_MAX_RECORD);
+		else
+			rc = rpcmsg_read_record(fd_read, &c->fd, &in,
+			                        RPC_MAX_RECORD);
 		if (rc == 1)
 			break;
 		if (rc < 0) {
@@ -464,6 +497,12 @@ static void *conn_main(void *arg)
 			break;
 	}
 out:
+	if (c->t != NULL) {
+		/* close_notify, so that the peer sees an orderly end; a
+		 * short wait, as the peer may be gone. */
+		(void)transport_set_timeout(c->t, 1000);
+		(void)transport_shutdown(c->t);
+	}
 	rpcmsg_buf_free(&in);
 	reply_release(c);
 	free(c->out);
@@ -475,6 +514,7 @@ out:
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	transport_close(c->t);
 	close(c->fd);
 	free(c);
 	/* s may be freed as soon as the lock is released. */
@@ -492,9 +532,9 @@ static void add_conn(rpc_server *s, int fd, const struct sockaddr_storage *ss,
 	int one = 1;
 
 	if (s->nconns >= RPC_MAX_CONNS) {
-		char who[INET6_ADDRSTRLEN + 8];
+		char who[TRANSPORT_PEER_MAX];
 
-		peer_text(ss, who, sizeof(who));
+		transport_peer_text(fd, who, sizeof(who));
 		LOG_W("refusing connection from %s: %d connections open", who,
 		      RPC_MAX_CONNS);
 		close(fd);
@@ -674,63 +714,20 @@ static void tune_malloc(void)
 
 static int open_listener(rpc_server *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, e, one = 1;
+	char addr[INET6_ADDRSTRLEN + 16];
+	int v6 = strchr(s->cfg.addr, ':') != NULL, rc;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, s->cfg.addr,
-	              &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(s->cfg.port);
-		sl = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, s->cfg.addr,
-	                     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(s->cfg.port);
-		sl = sizeof(*s6);
-	} else {
+	snprintf(addr, sizeof(addr), v6 ? "[%s]:%u" : "%s:%u", s->cfg.addr,
+	         (unsigned)s->cfg.port);
+	rc = transport_tcp_listen(addr, &s->lfd, &s->port);
+	if (rc == MAGMA_EINVAL) {
 		LOG_E("listen address '%s' is not a numeric IPv4/IPv6 address",
 		      s->cfg.addr);
 		return MAGMA_ECONFIG;
 	}
-	s->family = ss.ss_family;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		e = errno;
-		LOG_E("socket: %s", strerror(e));
-		return merr_from_errno(e);
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		e = errno;
-		LOG_E("cannot bind %s:%u: %s", s->cfg.addr, s->cfg.port,
-		      strerror(e));
-		close(fd);
-		return e == EADDRINUSE ? MAGMA_EADDRINUSE : merr_from_errno(e);
-	}
-	if (listen(fd, SOMAXCONN) < 0) {
-		e = errno;
-		LOG_E("listen on %s:%u: %s", s->cfg.addr, s->cfg.port,
-		      strerror(e));
-		close(fd);
-		return e == EADDRINUSE ? MAGMA_EADDRINUSE : merr_from_errno(e);
-	}
-	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
-		e = errno;
-		close(fd);
-		return merr_from_errno(e);
-	}
-	s->port = ntohs(ss.ss_family == AF_INET
-	                        ? ((struct sockaddr_in *)&ss)->sin_port
-	                        : ((struct sockaddr_in6 *)&ss)->sin6_port);
-	s->lfd = fd;
-	return 0;
+	if (rc == 0)
+		s->family = v6 ? AF_INET6 : AF_INET;
+	return rc;
 }
 
 int rpc_server_start(rpc_server **out, const rpc_server_config *cfg)
@@ -746,6 +743,14 @@ int rpc_server_start(rpc_server **out, const rpc_server_config *cfg)
 		return MAGMA_ENOMEM;
 	s->cfg = *cfg;
 	s->lfd = -1;
+	if (cfg->transport == RPC_SERVER_TLS && cfg->psk == NULL) {
+		free(s);
+		return MAGMA_EINVAL;
+	}
+	if (s->cfg.tls_handshake_ms <= 0)
+		s->cfg.tls_handshake_ms = RPC_TLS_HANDSHAKE_MS;
+	if (s->cfg.tls_idle_ms <= 0)
+		s->cfg.tls_idle_ms = RPC_TLS_IDLE_MS;
 	snprintf(s->addrtext, sizeof(s->addrtext), "%s", cfg->addr);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -759,7 +764,8 @@ int rpc_server_start(rpc_server **out, const rpc_server_config *cfg)
 		goto out;
 	}
 	s->accept_started = 1;
-	LOG_I("serving RPC on %s:%u", s->addrtext, s->port);
+	LOG_I("serving RPC on %s:%u%s", s->addrtext, s->port,
+	      cfg->transport == RPC_SERVER_TLS ? " over TLS (PSK)" : "");
 	if (cfg->use_rpcbind)
 		rpcbind_register(s);
 	*out = s;

@@ -25,24 +25,24 @@ enum rpc_server_transport {
 	RPC_SERVER_TLS = 1    /* TLS 1.3 PSK with (EC)DHE: node to node */
 };
 
-#define RPC_TLS_HANDSHAKE_MS 10000  /* default tls_handshake_ms */
+#define RPC_TLS_HANDSHAKE_MS 10000   /* default tls_handshake_ms */
 #define RPC_TLS_IDLE_MS (15 * 60000) /* default tls_idle_ms */
 
 typedef struct rpc_server_config {
-	const char *addr;      /* numeric IPv4/IPv6 address to bind */
-	uint16_t port;         /* 0: any free port (see rpc_server_port) */
+	const char *addr; /* numeric IPv4/IPv6 address to bind */
+	uint16_t port;    /* 0: any free port (see rpc_server_port) */
 	const rpc_program *const *progs; /* programs served on this port */
 	size_t nprogs;
 	struct magmad *daemon; /* passed to handlers in rpc_req */
 	fs *fs;
 	const magma_keys *keys;
-	int use_rpcbind;       /* register with rpcbind when one answers */
-	int transport;         /* enum rpc_server_transport (0: plain) */
-	const uint8_t *psk;    /* TLS: the key (TRANSPORT_PSK_LEN bytes,
-	                        * the join token); must outlive the server */
-	int tls_handshake_ms;  /* TLS: bound of a handshake; 0: default */
-	int tls_idle_ms;       /* TLS: close a connection idle this long;
-	                        * 0: default */
+	int use_rpcbind;      /* register with rpcbind when one answers */
+	int transport;        /* enum rpc_server_transport (0: plain) */
+	const uint8_t *psk;   /* TLS: the key (TRANSPORT_PSK_LEN bytes,
+	                       * the join token); must outlive the server */
+	int tls_handshake_ms; /* TLS: bound of a handshake; 0: default */
+	int tls_idle_ms;      /* TLS: close a connection idle this long;
+	                       * 0: default */
 } rpc_server_config;
 
 /* Bind, listen and start serving in background threads.  The config's

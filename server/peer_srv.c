@@ -1,0 +1,432 @@
+/* peer_srv.c - the handlers of the peer program (rpc/magma_peer.x) that
+ * exist so far: NULL, HELLO, TABLE_GET and the read side of the local
+ * store (KV_GET, KV_READ, KV_SCAN, KV_SYNC, KV_STAT).  TABLE_PUT,
+ * KV_APPLY and RANGE_* have no handler yet (PROC_UNAVAIL): they arrive
+ * with replication, rebalance and repair.
+ *
+ * Every handler answers with status 0 or a MAGMA_E* code inside its
+ * result (never a SYSTEM_ERR), and leaves the body of a failed result
+ * empty.  Sizes the decoder lets through but the handler does not accept
+ * are MAGMA_EINVAL. */
+#include "peer_srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "magma_peer.h"
+#include "magmad.h"
+#include "merr.h"
+#include "mlog.h"
+#include "store/kv.h"
+
+_Static_assert(PEER_ID_LEN == RING_ID_LEN, "node id sizes differ");
+_Static_assert(PEER_KEY_LEN == KV_KEY_LEN, "ring key sizes differ");
+_Static_assert(PEER_SUB_MAX == KV_SUB_MAX, "sub key sizes differ");
+_Static_assert(PEER_VAL_MAX == KV_VAL_MAX, "value sizes differ");
+_Static_assert(PEER_NETWORK_MAX == CONF_NETWORK_MAX, "name sizes differ");
+_Static_assert(PEER_ADDR_MAX + 1 == RING_ADDR_MAX, "address sizes differ");
+
+/* ---- the table ---- */
+
+int peer_id_parse(const char *hex, uint8_t id[RING_ID_LEN])
+{
+	uint8_t out[RING_ID_LEN];
+
+	if (hex == NULL || !conf_valid_node_id(hex))
+		return MAGMA_EINVAL;
+	for (size_t i = 0; i < RING_ID_LEN; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return MAGMA_EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	memcpy(id, out, RING_ID_LEN);
+	return 0;
+}
+
+int peer_table_single(const uint8_t id[RING_ID_LEN], unsigned r,
+                      const char *peer, const char *nfs, ring **out)
+{
+	ring_member m;
+	ring *rg = NULL;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.id, id, RING_ID_LEN);
+	if (strlen(peer) >= sizeof(m.peer) || strlen(nfs) >= sizeof(m.nfs))
+		return MAGMA_EINVAL;
+	strcpy(m.peer, peer);
+	strcpy(m.nfs, nfs);
+	m.weight = RING_WEIGHT_DEFAULT;
+	m.state = RING_UP;
+	if ((rc = ring_new(r, &rg)) < 0 || (rc = ring_add(rg, &m)) < 0 ||
+	    (rc = ring_set_epoch(rg, 1)) < 0)
+		goto out;
+	*out = rg;
+	rg = NULL;
+out:
+	ring_free(rg);
+	return rc;
+}
+
+/* ---- helpers ---- */
+
+static struct magmad *node(rpc_req *req)
+{
+	return req->daemon;
+}
+
+static kv *local_kv(rpc_req *req)
+{
+	return store_kv(node(req)->store);
+}
+
+static uint64_t our_epoch(struct magmad *d)
+{
+	uint64_t e = 0;
+
+	pthread_rwlock_rdlock(&d->table_lock);
+	if (d->table != NULL)
+		(void)ring_epoch(d->table, &e);
+	pthread_rwlock_unlock(&d->table_lock);
+	return e;
+}
+
+/* Fill a reply header.  A newer epoch in the call means our table is
+ * behind: fetching it is the membership work's (not done here yet). */
+static void reply(rpc_req *req, const peer_hdr *h, peer_rhdr *rh, int status)
+{
+	uint64_t e = our_epoch(node(req));
+
+	if (h != NULL && h->epoch > e)
+		LOG_D("peer xid %08x: sender epoch %llu is newer than ours "
+		      "(%llu)",
+		      req->xid, (unsigned long long)h->epoch,
+		      (unsigned long long)e);
+	rh->status = status;
+	rh->epoch = e;
+}
+
+/* Empty a result before failing, so that nothing of it is sent: the
+ * dispatcher's xdr_free then finds only NULL pointers. */
+static void clear(xdrproc_t x, void *res, size_t size)
+{
+	xdr_free(x, res);
+	memset(res, 0, size);
+}
+
+/* ---- NULL, HELLO, TABLE_GET ---- */
+
+static int peer_null(rpc_req *req, void *args, void *res)
+{
+	(void)req;
+	(void)args;
+	(void)res;
+	return 0;
+}
+
+/* Describe this node into info; strings are malloc'd (xdr_free). */
+static int self_info(struct magmad *d, peer_node_info *info)
+{
+	char peer[CONF_ADDR_MAX + 16], nfs[CONF_ADDR_MAX + 16];
+
+	conf_format_addr(&d->peer_bound, peer, sizeof(peer));
+	conf_format_addr(&d->nfs_bound, nfs, sizeof(nfs));
+	if (strlen(peer) > PEER_ADDR_MAX || strlen(nfs) > PEER_ADDR_MAX)
+		return MAGMA_ERANGE;
+	info->network = strdup(d->cfg.network);
+	info->peer_addr = strdup(peer);
+	info->nfs_addr = strdup(nfs);
+	if (!info->network || !info->peer_addr || !info->nfs_addr)
+		return MAGMA_ENOMEM;
+	memcpy(info->node_id, d->node_id, PEER_ID_LEN);
+	info->proto_version = PEER_PROTO_VERSION;
+	return 0;
+}
+
+static int peer_hello(rpc_req *req, void *args, void *res)
+{
+	peer_hello_args *a = args;
+	peer_hello_res *r = res;
+	struct magmad *d = node(req);
+	char id[2 * PEER_ID_LEN + 1];
+	int rc;
+
+	rc = self_info(d, &r->self);
+	if (rc < 0) {
+		clear((xdrproc_t)xdr_peer_hello_res, r, sizeof(*r));
+		reply(req, &a->hdr, &r->rh, rc);
+		return 0;
+	}
+	keys_hex((const uint8_t *)a->me.node_id, PEER_ID_LEN, id);
+	if (a->me.proto_version != PEER_PROTO_VERSION)
+		rc = MAGMA_EPROTO;
+	else if (memcmp(a->me.node_id, a->hdr.sender_id, PEER_ID_LEN) != 0)
+		rc = MAGMA_EINVAL;
+	else if (a->me.network == NULL ||
+	         strcmp(a->me.network, d->cfg.network) != 0)
+		rc = MAGMA_ECONFIG;
+	if (rc < 0)
+		LOG_W("HELLO from node %s: %s", id, magma_strerror(rc));
+	else
+		LOG_I("HELLO from node %s (peer %.63s, nfs %.63s)", id,
+		      a->me.peer_addr ? a->me.peer_addr : "",
+		      a->me.nfs_addr ? a->me.nfs_addr : "");
+	reply(req, &a->hdr, &r->rh, rc);
+	return 0;
+}
+
+static int peer_table_get(rpc_req *req, void *args, void *res)
+{
+	peer_hdr *h = args;
+	peer_table_res *r = res;
+	struct magmad *d = node(req);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = MAGMA_EUNAVAIL;
+
+	pthread_rwlock_rdlock(&d->table_lock);
+	if (d->table != NULL)
+		rc = ring_encode(d->table, &buf, &len);
+	pthread_rwlock_unlock(&d->table_lock);
+	if (rc == 0 && len > PEER_TABLE_MAX) {
+		free(buf);
+		rc = MAGMA_ERANGE;
+	}
+	if (rc == 0) {
+		r->table.table_val = (char *)buf;
+		r->table.table_len = (u_int)len;
+	}
+	reply(req, h, &r->rh, rc);
+	return 0;
+}
+
+/* ---- the local store ---- */
+
+static int peer_kv_get(rpc_req *req, void *args, void *res)
+{
+	peer_get_args *a = args;
+	peer_get_res *r = res;
+	void *val = NULL;
+	size_t len = 0;
+	uint64_t ver = 0;
+	int rc = MAGMA_EINVAL;
+
+	if (a->sub.sub_len <= PEER_SUB_MAX)
+		rc = kv_get(local_kv(req), (const uint8_t *)a->key,
+		            a->sub.sub_val, a->sub.sub_len,
+		            a->want_value ? &val : NULL, &len, &ver);
+	if (rc == 0 && a->want_value && len > PEER_VAL_MAX)
+		rc = MAGMA_EIO; /* the store holds no such value */
+	if (rc == 0) {
+		r->ver = ver;
+		if (a->want_value) {
+			r->value.value_val = val;
+			r->value.value_len = (u_int)len;
+			val = NULL;
+		}
+	}
+	free(val);
+	reply(req, &a->hdr, &r->rh, rc);
+	return 0;
+}
+
+static int peer_kv_read(rpc_req *req, void *args, void *res)
+{
+	peer_read_args *a = args;
+	peer_read_res *r = res;
+	void *buf = NULL;
+	size_t got = 0;
+	int rc;
+
+	if (a->sub.sub_len > PEER_SUB_MAX || a->len == 0 ||
+	    a->len > PEER_VAL_MAX) {
+		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	buf = malloc(a->len);
+	if (buf == NULL) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	/* An offset past what size_t holds is past every value. */
+	if (a->off > (uint64_t)SIZE_MAX - a->len)
+		rc = kv_read(local_kv(req), (const uint8_t *)a->key,
+		             a->sub.sub_val, a->sub.sub_len, SIZE_MAX - a->len,
+		             0, NULL, &got);
+	else
+		rc = kv_read(local_kv(req), (const uint8_t *)a->key,
+		             a->sub.sub_val, a->sub.sub_len, (size_t)a->off,
+		             a->len, buf, &got);
+	if (rc == 0 && got <= a->len) {
+		r->data.data_val = buf;
+		r->data.data_len = (u_int)got;
+		buf = NULL;
+	} else if (rc == 0) {
+		rc = MAGMA_EIO;
+	}
+out:
+	free(buf);
+	reply(req, &a->hdr, &r->rh, rc);
+	return 0;
+}
+
+typedef struct scan_acc {
+	peer_scan_res *r;
+	u_int cap;
+	size_t bytes;
+	const peer_scan_args *a;
+} scan_acc;
+
+/* Keep a record, or stop at the first one over the limits and name it
+ * as the continuation. */
+static int scan_keep(void *arg, const void *sub, size_t sublen, const void *val,
+                     size_t vallen, uint64_t ver)
+{
+	scan_acc *acc = arg;
+	peer_scan_res *r = acc->r;
+	size_t size = sublen + (acc->a->want_values ? vallen : 0);
+	peer_rec *rec;
+
+	if (sublen > PEER_SUB_MAX || vallen > PEER_VAL_MAX)
+		return MAGMA_EIO;
+	if (r->recs.recs_len >= acc->a->max_records ||
+	    (r->recs.recs_len > 0 && acc->bytes + size > acc->a->max_bytes)) {
+		r->more = TRUE;
+		r->next.next_val = malloc(sublen ? sublen : 1);
+		if (r->next.next_val == NULL)
+			return MAGMA_ENOMEM;
+		memcpy(r->next.next_val, sub, sublen);
+		r->next.next_len = (u_int)sublen;
+		return 1;
+	}
+	if (r->recs.recs_len == acc->cap) {
+		u_int ncap = acc->cap ? acc->cap * 2 : 16;
+		peer_rec *p;
+
+		if (ncap > acc->a->max_records)
+			ncap = acc->a->max_records;
+		p = realloc(r->recs.recs_val, ncap * sizeof(*p));
+		if (p == NULL)
+			return MAGMA_ENOMEM;
+		memset(p + acc->cap, 0, (ncap - acc->cap) * sizeof(*p));
+		r->recs.recs_val = p;
+		acc->cap = ncap;
+	}
+	rec = &r->recs.recs_val[r->recs.recs_len];
+	rec->sub.sub_val = malloc(sublen ? sublen : 1);
+	if (rec->sub.sub_val == NULL)
+		return MAGMA_ENOMEM;
+	/* Counted now, so that xdr_free releases it whatever happens next. */
+	r->recs.recs_len++;
+	memcpy(rec->sub.sub_val, sub, sublen);
+	rec->sub.sub_len = (u_int)sublen;
+	rec->ver = ver;
+	if (acc->a->want_values) {
+		rec->value.value_val = malloc(vallen ? vallen : 1);
+		if (rec->value.value_val == NULL)
+			return MAGMA_ENOMEM;
+		memcpy(rec->value.value_val, val, vallen);
+		rec->value.value_len = (u_int)vallen;
+	}
+	acc->bytes += size;
+	return 0;
+}
+
+static int peer_kv_scan(rpc_req *req, void *args, void *res)
+{
+	peer_scan_args *a = args;
+	peer_scan_res *r = res;
+	scan_acc acc = { r, 0, 0, a };
+	int rc;
+
+	if (a->prefix.prefix_len > PEER_SUB_MAX ||
+	    a->from.from_len > PEER_SUB_MAX || a->max_records == 0 ||
+	    a->max_records > PEER_RECS_MAX || a->max_bytes == 0 ||
+	    a->max_bytes > PEER_BYTES_MAX) {
+		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	/* One record more than asked: it is the continuation. */
+	rc = kv_scan(local_kv(req), (const uint8_t *)a->key,
+	             a->prefix.prefix_len ? a->prefix.prefix_val : NULL,
+	             a->prefix.prefix_len,
+	             a->from.from_len ? a->from.from_val : NULL,
+	             a->from.from_len, (size_t)a->max_records + 1, scan_keep,
+	             &acc);
+out:
+	if (rc < 0)
+		clear((xdrproc_t)xdr_peer_scan_res, r, sizeof(*r));
+	reply(req, &a->hdr, &r->rh, rc < 0 ? rc : 0);
+	return 0;
+}
+
+static int peer_kv_sync(rpc_req *req, void *args, void *res)
+{
+	peer_hdr *h = args;
+	peer_status_res *r = res;
+
+	reply(req, h, &r->rh, kv_sync(local_kv(req)));
+	return 0;
+}
+
+static int peer_kv_stat(rpc_req *req, void *args, void *res)
+{
+	peer_hdr *h = args;
+	peer_stat_res *r = res;
+	kv_stat st;
+	int rc = kv_stat_get(local_kv(req), &st);
+
+	if (rc == 0) {
+		r->bytes_total = st.bytes_total;
+		r->bytes_free = st.bytes_free;
+		r->bytes_avail = st.bytes_avail;
+		r->records = st.records;
+	}
+	reply(req, h, &r->rh, rc);
+	return 0;
+}
+
+/* ---- the table of rows ---- */
+
+#define ROW(name, at, rt, fn)                                                  \
+	{                                                                      \
+		name, (xdrproc_t)xdr_##at, sizeof(at), (xdrproc_t)xdr_##rt,    \
+		        sizeof(rt), fn                                         \
+	}
+
+/* A NULL fn answers PROC_UNAVAIL; the argument and result codecs are
+ * filled anyway so that the rows document the wire format. */
+static const rpc_proc peer_procs[] = {
+	[PEERPROC_NULL] = { "NULL", NULL, 0, NULL, 0, peer_null },
+	[PEERPROC_HELLO] =
+	        ROW("HELLO", peer_hello_args, peer_hello_res, peer_hello),
+	[PEERPROC_TABLE_GET] =
+	        ROW("TABLE_GET", peer_hdr, peer_table_res, peer_table_get),
+	[PEERPROC_TABLE_PUT] =
+	        ROW("TABLE_PUT", peer_table_put_args, peer_status_res, NULL),
+	[PEERPROC_KV_GET] =
+	        ROW("KV_GET", peer_get_args, peer_get_res, peer_kv_get),
+	[PEERPROC_KV_READ] =
+	        ROW("KV_READ", peer_read_args, peer_read_res, peer_kv_read),
+	[PEERPROC_KV_SCAN] =
+	        ROW("KV_SCAN", peer_scan_args, peer_scan_res, peer_kv_scan),
+	[PEERPROC_KV_APPLY] =
+	        ROW("KV_APPLY", peer_apply_args, peer_apply_res, NULL),
+	[PEERPROC_KV_SYNC] =
+	        ROW("KV_SYNC", peer_hdr, peer_status_res, peer_kv_sync),
+	[PEERPROC_KV_STAT] =
+	        ROW("KV_STAT", peer_hdr, peer_stat_res, peer_kv_stat),
+	[PEERPROC_RANGE_DIGEST] =
+	        ROW("RANGE_DIGEST", peer_digest_args, peer_digest_res, NULL),
+	[PEERPROC_RANGE_PULL] =
+	        ROW("RANGE_PULL", peer_pull_args, peer_pull_res, NULL),
+};
+
+const rpc_program peer_program = { MAGMA_PEER_PROGRAM, MAGMA_PEER_V1,
+	                           peer_procs,
+	                           sizeof(peer_procs) / sizeof(peer_procs[0]),
+	                           "PEER" };
