@@ -61,14 +61,41 @@ build() {
 	cd "$top"
 }
 
-# Both builds run even when the first fails, so one CI run shows all.
+# Formatting is mechanical (.clang-format): a diff is a failure.
 failed=""
+step "clang-format"
+if command -v clang-format >/dev/null; then
+	unformatted=$(git ls-files '*.c' '*.h' 2>/dev/null | while read -r f; do
+		clang-format "$f" | cmp -s - "$f" || echo "$f"
+	done)
+	if [ -n "$unformatted" ]; then
+		echo "check.sh: not formatted (run clang-format -i):" $unformatted
+		failed="$failed clang-format"
+	fi
+else
+	echo "check.sh: clang-format not installed: formatting not checked" >&2
+fi
+
+# Both builds run even when the first fails, so one CI run shows all.
 build "$base/build-check" || failed="$failed build-check"
 build "$base/build-check-san" --enable-sanitizers ||
 	failed="$failed build-check-san"
 
+# One closing line over both builds' test suites.
+pass=0 fail=0 skip=0
+for d in "$base/build-check" "$base/build-check-san"; do
+	log="$d/test-suite.log"
+	[ -f "$log" ] || continue
+	pass=$((pass + $(sed -n 's/^# PASS: *//p' "$log")))
+	fail=$((fail + $(sed -n 's/^# FAIL: *//p' "$log") + \
+		$(sed -n 's/^# ERROR: *//p' "$log")))
+	skip=$((skip + $(sed -n 's/^# SKIP: *//p' "$log")))
+done
+
 if [ -n "$failed" ]; then
 	step "FAILED in:$failed"
+	echo "check: $pass passed, $fail failed, $skip skipped"
 	exit 1
 fi
 step "all checks passed"
+echo "check: $pass passed, $fail failed, $skip skipped"

@@ -10,7 +10,7 @@ BUILD="build-essential autoconf automake pkg-config rpcsvc-proto libtirpc-dev
 libgnutls28-dev liblmdb-dev lmdb-utils"
 TEST="libcunit1-dev libnfs-dev libnfs-utils qemu-system-x86 xz-utils
 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind util-linux procps
-iproute2"
+iproute2 clang-format git"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 if [ "$(id -u)" != 0 ]; then
