@@ -4,9 +4,12 @@
  * databases "rec" (records) and "meta" (small named values).  A record's
  * LMDB key is ring key || sub; its LMDB value is
  *   u64 version (big-endian) || u8 flags || value bytes.
- * The flags byte is written as 0 today and kept for replication
- * tombstones; a delete now really deletes (so a re-created record starts
- * again at version 1).
+ * The flags byte marks tombstones (see store.h for versions, tombstones
+ * and the conflict rule).  Without STORE_TOMBSTONES a delete really
+ * deletes; with it, a delete writes a tombstone at the next version, and
+ * the "tomb" database indexes tombstones by deletion time so a purge
+ * finds the old ones without reading the records.  Replication (replica
+ * apply, digests, pulls, purge) lives in store_repl.c.
  *
  * Threads: MDB_NOTLS, so read transactions are not tied to a thread; every
  * call opens its own transaction and ends it before returning.  LMDB
@@ -32,6 +35,7 @@
  * itself with pwrite and reports MDB_MAP_FULL/ENOSPC as before. */
 #define _GNU_SOURCE /* O_DIRECT */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "merr.h"
@@ -48,8 +53,6 @@
 
 #define STORE_FILE "store.mdb"
 #define STORE_MAP_DEFAULT (1ull << 40) /* 1 TiB; not preallocated on Linux */
-#define STORE_HDR 9                    /* u64 version + u8 flags */
-#define STORE_KEYMAX (KV_KEY_LEN + KV_SUB_MAX)
 #define STORE_META_NAME_MAX 255
 #define STORE_META_VAL_MAX 256
 #define STORE_MAXREADERS 512 /* concurrent read calls before EJUKEBOX */
@@ -57,19 +60,6 @@
 #define STORE_GROW_STEP (64ull << 20) /* zeros added at a time */
 #define STORE_GROW_SLACK (8ull << 20) /* headroom kept past a txn's need */
 #define STORE_ZERO_BUF (1u << 20)
-
-struct store {
-	kv kv; /* first: store_kv() hands out &s->kv */
-	MDB_env *env;
-	MDB_dbi rec;
-	MDB_dbi meta;
-	char *dir; /* owned: strdup of cfg->dir, for statvfs and logs */
-	uint64_t map_size;
-	int fd;         /* LMDB's data file descriptor (not owned) */
-	int dfd;        /* owned: O_DIRECT descriptor of it, or -1 */
-	uint8_t *zeros; /* owned: STORE_ZERO_BUF zero bytes for growth */
-	int grow_off;   /* growth failed for lack of space: stop trying */
-};
 
 /* ---- error translation: the one place LMDB codes become MAGMA_E* ---- */
 
@@ -98,7 +88,7 @@ static int store_code(int rc)
 
 /* Translate and log: what names the failed step.  Absent records are
  * not failures; a full store is a warning; the rest are errors. */
-static int store_err(int rc, const char *what)
+int store_err(int rc, const char *what)
 {
 	if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND || rc == MDB_KEYEXIST)
 		return store_code(rc);
@@ -111,23 +101,8 @@ static int store_err(int rc, const char *what)
 
 /* ---- record encoding ---- */
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* Build the LMDB key ring key || sub into buf (STORE_KEYMAX bytes). */
-static int rec_key(MDB_val *k, uint8_t *buf, const uint8_t key[KV_KEY_LEN],
-                   const void *sub, size_t sublen)
+int store_rec_key(MDB_val *k, uint8_t *buf, const uint8_t key[KV_KEY_LEN],
+                  const void *sub, size_t sublen)
 {
 	if (sublen > KV_SUB_MAX || (sublen && !sub))
 		return MAGMA_EINVAL;
@@ -139,35 +114,84 @@ static int rec_key(MDB_val *k, uint8_t *buf, const uint8_t key[KV_KEY_LEN],
 	return 0;
 }
 
-/* Split a stored value into version and payload; MAGMA_EIO if corrupt. */
-static int rec_decode(const MDB_val *v, uint64_t *ver, const uint8_t **val,
-                      size_t *vallen)
+int store_rec_decode(const MDB_val *v, store_raw *r)
 {
 	if (v->mv_size < STORE_HDR) {
 		LOG_E("corrupt record: value of %zu bytes", v->mv_size);
 		return MAGMA_EIO;
 	}
-	*ver = get_be64(v->mv_data);
-	*val = (const uint8_t *)v->mv_data + STORE_HDR;
-	*vallen = v->mv_size - STORE_HDR;
+	r->ver = store_get_be64(v->mv_data);
+	r->flags = ((const uint8_t *)v->mv_data)[8];
+	r->val = (const uint8_t *)v->mv_data + STORE_HDR;
+	r->vallen = v->mv_size - STORE_HDR;
 	return 0;
 }
 
-/* Version of the record at k in txn: 0 (KV_VER_ABSENT) when absent. */
-static int rec_version(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t *ver)
+int store_rec_lookup(store *s, MDB_txn *txn, const MDB_val *mk, store_raw *r,
+                     int *found)
 {
-	MDB_val v;
-	const uint8_t *p;
-	size_t n;
-	int rc = mdb_get(txn, dbi, k, &v);
+	MDB_val k = *mk, v;
+	int rc = mdb_get(txn, s->rec, &k, &v);
 
-	if (rc == MDB_NOTFOUND) {
-		*ver = KV_VER_ABSENT;
+	*found = 0;
+	if (rc == MDB_NOTFOUND)
 		return 0;
-	}
 	if (rc)
 		return store_err(rc, "mdb_get");
-	return rec_decode(&v, ver, &p, &n);
+	if ((rc = store_rec_decode(&v, r)))
+		return rc;
+	*found = 1;
+	return 0;
+}
+
+/* The tomb index key of a tombstone deleted at t_ns, record key mk. */
+static void tidx_key(MDB_val *k, uint8_t *buf, uint64_t t_ns, const MDB_val *mk)
+{
+	store_put_be64(buf, t_ns);
+	memcpy(buf + 8, mk->mv_data, mk->mv_size);
+	k->mv_data = buf;
+	k->mv_size = 8 + mk->mv_size;
+}
+
+int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
+                    const store_raw *old, uint64_t ver, uint8_t flags,
+                    const void *val, size_t vallen)
+{
+	uint8_t ib[STORE_TIDX_MAX];
+	MDB_val k = *mk, v = { .mv_size = STORE_HDR + vallen, .mv_data = NULL };
+	MDB_val ik, empty = { .mv_size = 0, .mv_data = "" };
+	int rc;
+
+	if (vallen > KV_VAL_MAX || (vallen && !val) ||
+	    ((flags & STORE_REC_TOMBSTONE) && vallen != STORE_TOMB_LEN))
+		return MAGMA_EINVAL;
+	/* The old tombstone's index entry goes before old's bytes may move. */
+	if (old && store_is_tomb(old) && old->vallen == STORE_TOMB_LEN) {
+		tidx_key(&ik, ib, store_get_be64(old->val), mk);
+		rc = mdb_del(txn, s->tomb, &ik, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return store_err(rc, "mdb_del(tomb)");
+	}
+	/* MDB_RESERVE: build the record in place, no staging copy. */
+	if ((rc = mdb_put(txn, s->rec, &k, &v, MDB_RESERVE)))
+		return store_err(rc, "mdb_put");
+	store_put_be64(v.mv_data, ver);
+	((uint8_t *)v.mv_data)[8] = flags;
+	if (vallen)
+		memcpy((uint8_t *)v.mv_data + STORE_HDR, val, vallen);
+	if (!(flags & STORE_REC_TOMBSTONE))
+		return 0;
+	tidx_key(&ik, ib, store_get_be64(val), mk);
+	return store_err(mdb_put(txn, s->tomb, &ik, &empty, 0),
+	                 "mdb_put(tomb)");
+}
+
+/* Delete the live record at mk outright (no tombstone). */
+static int rec_remove(store *s, MDB_txn *txn, const MDB_val *mk)
+{
+	MDB_val k = *mk;
+
+	return store_err(mdb_del(txn, s->rec, &k, NULL), "mdb_del");
 }
 
 /* The kv.h condition: have is the current version (0 = absent). */
@@ -186,50 +210,69 @@ static store *kv_store(kv *k)
 }
 
 /* Open a read-only transaction (caller aborts it). */
-static int read_begin(store *s, MDB_txn **txn)
+int store_read_begin(store *s, MDB_txn **txn)
 {
 	return store_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn),
 	                 "mdb_txn_begin(read)");
 }
 
-/* Commit durably; LMDB frees the txn whether or not this succeeds. */
-static int write_commit(MDB_txn *txn)
+int store_write_commit(MDB_txn *txn)
 {
 	return store_err(mdb_txn_commit(txn), "mdb_txn_commit");
 }
 
+static void store_grow(store *s, uint64_t need);
+
+int store_write_begin(store *s, MDB_txn **txn, uint64_t need)
+{
+	int rc = store_err(mdb_txn_begin(s->env, NULL, 0, txn),
+	                   "mdb_txn_begin(write)");
+
+	if (rc == 0)
+		store_grow(s, need);
+	return rc;
+}
+
 /* ---- kv_ops: reads ---- */
+
+/* The live record at (key, sub) in txn: MAGMA_ENOENT when absent or a
+ * tombstone (kv callers never see tombstones). */
+static int live_get(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
+                    const void *sub, size_t sublen, store_raw *r)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val mk;
+	int found = 0, rc = store_rec_key(&mk, kb, key, sub, sublen);
+
+	if (rc || (rc = store_rec_lookup(s, txn, &mk, r, &found)))
+		return rc;
+	return found && !store_is_tomb(r) ? 0 : MAGMA_ENOENT;
+}
 
 static int local_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
                      size_t sublen, void **val, size_t *vallen, uint64_t *ver)
 {
 	store *s = kv_store(k);
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val mk, mv;
 	MDB_txn *txn = NULL;
-	const uint8_t *p;
-	size_t n;
-	uint64_t v;
+	store_raw r;
 	void *copy = NULL;
-	int rc = rec_key(&mk, kb, key, sub, sublen);
+	int rc = store_read_begin(s, &txn);
 
-	if (rc || (rc = read_begin(s, &txn)))
-		goto out;
-	if ((rc = store_err(mdb_get(txn, s->rec, &mk, &mv), "mdb_get")) ||
-	    (rc = rec_decode(&mv, &v, &p, &n)))
+	if (rc || (rc = live_get(s, txn, key, sub, sublen, &r)))
 		goto out;
 	if (val) {
-		if (!(copy = malloc(n ? n : 1))) {
+		if (!(copy = malloc(r.vallen ? r.vallen : 1))) {
 			rc = MAGMA_ENOMEM;
 			goto out;
 		}
-		memcpy(copy, p, n);
+		if (r.vallen)
+			memcpy(copy, r.val, r.vallen);
 		*val = copy;
 	}
 	if (vallen)
-		*vallen = n;
+		*vallen = r.vallen;
 	if (ver)
-		*ver = v;
+		*ver = r.ver;
 out:
 	mdb_txn_abort(txn);
 	return rc;
@@ -241,33 +284,25 @@ static int local_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
                       size_t *got)
 {
 	store *s = kv_store(k);
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val mk, mv;
 	MDB_txn *txn = NULL;
-	const uint8_t *p;
-	size_t n, take = 0;
-	uint64_t v;
-	int rc = rec_key(&mk, kb, key, sub, sublen);
+	store_raw r;
+	size_t take = 0;
+	int rc = len && !buf ? MAGMA_EINVAL : 0;
 
-	if (!rc && len && !buf)
-		rc = MAGMA_EINVAL;
-	if (rc || (rc = read_begin(s, &txn)))
+	if (rc || (rc = store_read_begin(s, &txn)) ||
+	    (rc = live_get(s, txn, key, sub, sublen, &r)))
 		goto out;
-	if ((rc = store_err(mdb_get(txn, s->rec, &mk, &mv), "mdb_get")) ||
-	    (rc = rec_decode(&mv, &v, &p, &n)))
-		goto out;
-	if (off < n)
-		take = n - off < len ? n - off : len;
+	if (off < r.vallen)
+		take = r.vallen - off < len ? r.vallen - off : len;
 	if (take)
-		memcpy(buf, p + off, take);
+		memcpy(buf, r.val + off, take);
 	*got = take;
 out:
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-/* Bytewise order of two strings (shorter prefix first), as LMDB's. */
-static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+int store_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
 	size_t n = alen < blen ? alen : blen;
 	int c = n ? memcmp(a, b, n) : 0; /* a or b may be NULL when empty */
@@ -278,16 +313,15 @@ static int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
 }
 
 /* Visit one cursor record for scan(): 1 stops (past the ring key or the
- * prefix, or the callback said stop), else 0 or the callback's error. */
+ * prefix, or the callback said stop), else 0 or the callback's error.
+ * Tombstones are skipped and not counted in *seen. */
 static int scan_one(const MDB_val *mk, const MDB_val *mv,
                     const uint8_t key[KV_KEY_LEN], const void *prefix,
-                    size_t prefixlen, kv_scan_fn fn, void *arg)
+                    size_t prefixlen, kv_scan_fn fn, void *arg, size_t *seen)
 {
 	const uint8_t *sub = (const uint8_t *)mk->mv_data + KV_KEY_LEN;
 	size_t sublen;
-	const uint8_t *p;
-	size_t n;
-	uint64_t v;
+	store_raw r;
 	int rc;
 
 	if (mk->mv_size < KV_KEY_LEN || memcmp(mk->mv_data, key, KV_KEY_LEN))
@@ -295,9 +329,12 @@ static int scan_one(const MDB_val *mk, const MDB_val *mv,
 	sublen = mk->mv_size - KV_KEY_LEN;
 	if (sublen < prefixlen || (prefixlen && memcmp(sub, prefix, prefixlen)))
 		return 1;
-	if ((rc = rec_decode(mv, &v, &p, &n)))
+	if ((rc = store_rec_decode(mv, &r)))
 		return rc;
-	rc = fn(arg, sub, sublen, p, n, v);
+	if (store_is_tomb(&r))
+		return 0;
+	(*seen)++;
+	rc = fn(arg, sub, sublen, r.val, r.vallen, r.ver);
 	return rc > 0 ? 1 : rc;
 }
 
@@ -321,25 +358,26 @@ static int local_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
 		goto out;
 	}
 	/* Start at the later of from and prefix. */
-	if (from && bytes_cmp(from, fromlen, prefix, prefixlen) > 0) {
+	if (from && store_bytes_cmp(from, fromlen, prefix, prefixlen) > 0) {
 		start = from;
 		startlen = fromlen;
 	}
-	if ((rc = rec_key(&mk, kb, key, start, startlen)) ||
-	    (rc = read_begin(s, &txn)) ||
+	if ((rc = store_rec_key(&mk, kb, key, start, startlen)) ||
+	    (rc = store_read_begin(s, &txn)) ||
 	    (rc = store_err(mdb_cursor_open(txn, s->rec, &cur),
 	                    "mdb_cursor_open")))
 		goto out;
 	/* mrc: LMDB's codes; rc: ours and the callback's. */
 	mrc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-	while (mrc == 0 && (max == 0 || seen++ < max)) {
-		if ((rc = scan_one(&mk, &mv, key, prefix, prefixlen, fn, arg)))
+	while (mrc == 0 && (max == 0 || seen < max)) {
+		if ((rc = scan_one(&mk, &mv, key, prefix, prefixlen, fn, arg,
+		                   &seen)))
 			break;
 		mrc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
 	}
 	if (rc == 1)
 		rc = 0;
-	else if (rc == 0 && mrc != MDB_NOTFOUND)
+	else if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = store_err(mrc, "mdb_cursor_get");
 out:
 	mdb_cursor_close(cur);
@@ -349,76 +387,108 @@ out:
 
 /* ---- kv_ops: writes ---- */
 
-static int op_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *mk, const kv_op *op,
-                  uint64_t have)
+static uint64_t now_ns(void)
 {
-	MDB_val mv = { .mv_size = STORE_HDR + op->vallen, .mv_data = NULL };
-	int rc;
+	struct timespec ts;
 
-	if (op->vallen > KV_VAL_MAX || (op->vallen && !op->val))
-		return MAGMA_EINVAL;
-	/* MDB_RESERVE: build the record in place, no staging copy. */
-	if ((rc = mdb_put(txn, dbi, mk, &mv, MDB_RESERVE)))
-		return store_err(rc, "mdb_put");
-	put_be64(mv.mv_data, have + 1);
-	((uint8_t *)mv.mv_data)[8] = 0; /* flags: none (tombstone later) */
-	if (op->vallen)
-		memcpy((uint8_t *)mv.mv_data + STORE_HDR, op->val, op->vallen);
-	return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* KV_DEL_RANGE: delete every record with key||sub <= k < key||end, where
- * end is op->val.  An end of NULL (not merely empty) means "to the end of
- * the ring key", so a caller can drop all of a key's records.  Re-seeks after
- * each delete rather than trusting the cursor position LMDB leaves behind a
- * delete. */
-static int op_del_range(MDB_txn *txn, MDB_dbi dbi, const MDB_val *start,
+/* Delete the live record old at mk: a tombstone at the next version when
+ * the store keeps them, else really. */
+static int rec_delete(store *s, MDB_txn *txn, const MDB_val *mk,
+                      const store_raw *old)
+{
+	uint8_t t[STORE_TOMB_LEN];
+
+	if (!s->tombstones)
+		return rec_remove(s, txn, mk);
+	store_put_be64(t, now_ns());
+	return store_rec_write(s, txn, mk, old, old->ver + 1,
+	                       STORE_REC_TOMBSTONE, t, sizeof(t));
+}
+
+/* KV_DEL_RANGE: delete every live record with key||sub <= k < key||end,
+ * where end is op->val.  An end of NULL (not merely empty) means "to the
+ * end of the ring key", so a caller can drop all of a key's records.
+ * After each record the cursor re-seeks just past it (key || 0x00) rather
+ * than trusting the position LMDB leaves behind a write. */
+static int op_del_range(store *s, MDB_txn *txn, const MDB_val *start,
                         const uint8_t key[KV_KEY_LEN], const kv_op *op)
 {
+	uint8_t kb[STORE_KEYMAX + 1];
 	MDB_cursor *cur = NULL;
-	MDB_val mk, mv;
-	int rc = mdb_cursor_open(txn, dbi, &cur);
+	MDB_val mk, mv, at;
+	store_raw r;
+	int rc = store_err(mdb_cursor_open(txn, s->rec, &cur), "cursor");
+	int mrc;
 
+	memcpy(kb, start->mv_data, start->mv_size);
+	at.mv_data = kb;
+	at.mv_size = start->mv_size;
 	while (rc == 0) {
-		mk = *start;
-		if ((rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE)))
+		mk = at;
+		if ((mrc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE))) {
+			rc = mrc == MDB_NOTFOUND ? 0
+			                         : store_err(mrc, "del range");
 			break;
+		}
 		if (mk.mv_size < KV_KEY_LEN ||
 		    memcmp(mk.mv_data, key, KV_KEY_LEN) ||
-		    (op->val && bytes_cmp((uint8_t *)mk.mv_data + KV_KEY_LEN,
-		                          mk.mv_size - KV_KEY_LEN, op->val,
-		                          op->vallen) >= 0))
+		    (op->val &&
+		     store_bytes_cmp((uint8_t *)mk.mv_data + KV_KEY_LEN,
+		                     mk.mv_size - KV_KEY_LEN, op->val,
+		                     op->vallen) >= 0))
 			break;
-		rc = mdb_cursor_del(cur, 0);
+		if ((rc = store_rec_decode(&mv, &r)))
+			break;
+		/* A copy of the key: the write may move the page it is on. */
+		memcpy(kb, mk.mv_data, mk.mv_size);
+		at.mv_size = mk.mv_size;
+		if (!store_is_tomb(&r))
+			rc = rec_delete(s, txn, &at, &r);
+		kb[at.mv_size++] = 0;
 	}
 	mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc, "del range");
+	return rc;
 }
 
-/* Apply one op inside the batch's write transaction. */
+/* Apply one op inside the batch's write transaction.  A tombstone is
+ * absent for the condition, but its version still counts for the next
+ * one; a record put where nothing is stored starts past the purge floor. */
 static int op_apply(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
                     const kv_op *op)
 {
 	uint8_t kb[STORE_KEYMAX];
 	MDB_val mk;
-	uint64_t have;
-	int rc = rec_key(&mk, kb, key, op->sub, op->sublen);
+	store_raw old;
+	uint64_t base = 0;
+	int found = 0, live;
+	int rc = store_rec_key(&mk, kb, key, op->sub, op->sublen);
 
 	if (rc)
 		return rc;
 	if (op->kind < KV_PUT || op->kind > KV_CHECK)
 		return MAGMA_EINVAL;
 	if (op->kind == KV_DEL_RANGE)
-		return op_del_range(txn, s->rec, &mk, key, op);
-	if ((rc = rec_version(txn, s->rec, &mk, &have)) ||
-	    (rc = cond_check(op->expect, have)))
+		return op_del_range(s, txn, &mk, key, op);
+	if ((rc = store_rec_lookup(s, txn, &mk, &old, &found)))
+		return rc;
+	live = found && !store_is_tomb(&old);
+	if ((rc = cond_check(op->expect, live ? old.ver : KV_VER_ABSENT)))
 		return rc;
 	switch (op->kind) {
-	case KV_PUT: return op_put(txn, s->rec, &mk, op, have);
-	case KV_DEL:
-		if (have == KV_VER_ABSENT)
-			return 0;
-		return store_err(mdb_del(txn, s->rec, &mk, NULL), "mdb_del");
+	case KV_PUT:
+		if (op->vallen > KV_VAL_MAX || (op->vallen && !op->val))
+			return MAGMA_EINVAL;
+		if (found)
+			base = old.ver;
+		else if ((rc = store_meta_u64(s, txn, STORE_META_FLOOR, &base)))
+			return rc;
+		return store_rec_write(s, txn, &mk, found ? &old : NULL,
+		                       base + 1, 0, op->val, op->vallen);
+	case KV_DEL: return live ? rec_delete(s, txn, &mk, &old) : 0;
 	default: return 0; /* KV_CHECK: the condition was all */
 	}
 }
@@ -520,14 +590,10 @@ static int local_apply(kv *k, const kv_batch *b, size_t n, int durability)
 		return 0;
 	if (!b)
 		return MAGMA_EINVAL;
-	rc = store_err(mdb_txn_begin(s->env, NULL, 0, &txn),
-	               "mdb_txn_begin(write)");
-	if (rc)
+	if ((rc = store_write_begin(s, &txn, batch_need(b, n))) ||
+	    (rc = batch_run(s, txn, b, n)))
 		goto out;
-	store_grow(s, batch_need(b, n));
-	if ((rc = batch_run(s, txn, b, n)))
-		goto out;
-	rc = write_commit(txn);
+	rc = store_write_commit(txn);
 	txn = NULL; /* commit frees it, even on failure */
 out:
 	mdb_txn_abort(txn);
@@ -564,7 +630,7 @@ static int local_stat(kv *k, kv_stat *st)
 		goto out;
 	}
 	if ((rc = store_err(mdb_env_info(s->env, &info), "mdb_env_info")) ||
-	    (rc = read_begin(s, &txn)) ||
+	    (rc = store_read_begin(s, &txn)) ||
 	    (rc = store_err(mdb_stat(txn, s->rec, &ms), "mdb_stat")))
 		goto out;
 	used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
@@ -627,7 +693,7 @@ int store_meta_get(store *s, const char *name, void *buf, size_t buflen,
 	MDB_val mk, mv;
 	int rc = meta_key(&mk, name);
 
-	if (rc || (rc = read_begin(s, &txn)) ||
+	if (rc || (rc = store_read_begin(s, &txn)) ||
 	    (rc = store_err(mdb_get(txn, s->meta, &mk, &mv), "mdb_get(meta)")))
 		goto out;
 	if (mv.mv_size > buflen) {
@@ -657,11 +723,46 @@ int store_meta_put(store *s, const char *name, const void *val, size_t len)
 	    (rc = store_err(mdb_put(txn, s->meta, &mk, &mv, 0),
 	                    "mdb_put(meta)")))
 		goto out;
-	rc = write_commit(txn);
+	rc = store_write_commit(txn);
 	txn = NULL; /* commit frees it, even on failure */
 out:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+/* A u64 (big-endian) in "meta" inside txn: 0 when unset. */
+int store_meta_u64(store *s, MDB_txn *txn, const char *name, uint64_t *v)
+{
+	MDB_val mk, mv;
+	int rc = meta_key(&mk, name);
+
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, s->meta, &mk, &mv);
+	if (rc == MDB_NOTFOUND) {
+		*v = 0;
+		return 0;
+	}
+	if (rc)
+		return store_err(rc, "mdb_get(meta)");
+	if (mv.mv_size != 8) {
+		LOG_E("corrupt meta value %s", name);
+		return MAGMA_EIO;
+	}
+	*v = store_get_be64(mv.mv_data);
+	return 0;
+}
+
+int store_meta_set_u64(store *s, MDB_txn *txn, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+	MDB_val mk, mv = { .mv_size = sizeof(b), .mv_data = b };
+	int rc = meta_key(&mk, name);
+
+	if (rc)
+		return rc;
+	store_put_be64(b, v);
+	return store_err(mdb_put(txn, s->meta, &mk, &mv, 0), "mdb_put(meta)");
 }
 
 /* ---- open / close ---- */
@@ -678,7 +779,9 @@ static int store_init_dbs(store *s)
 	    (rc = store_err(mdb_dbi_open(txn, "rec", MDB_CREATE, &s->rec),
 	                    "mdb_dbi_open(rec)")) ||
 	    (rc = store_err(mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta),
-	                    "mdb_dbi_open(meta)")))
+	                    "mdb_dbi_open(meta)")) ||
+	    (rc = store_err(mdb_dbi_open(txn, "tomb", MDB_CREATE, &s->tomb),
+	                    "mdb_dbi_open(tomb)")))
 		goto out;
 	rc = mdb_get(txn, s->meta, &mk, &mv);
 	if (rc == MDB_NOTFOUND) {
@@ -693,7 +796,7 @@ static int store_init_dbs(store *s)
 	}
 	if ((rc = store_err(rc, "format")))
 		goto out;
-	rc = write_commit(txn);
+	rc = store_write_commit(txn);
 	txn = NULL;
 out:
 	mdb_txn_abort(txn);
@@ -738,10 +841,16 @@ static int store_env_open(store *s, uint64_t map_size)
 
 int store_open(store **out, const store_config *cfg)
 {
+	return store_open_flags(out, cfg, 0);
+}
+
+int store_open_flags(store **out, const store_config *cfg, unsigned flags)
+{
 	store *s = NULL;
 	int rc;
 
-	if (!out || !cfg || !cfg->dir || !*cfg->dir)
+	if (!out || !cfg || !cfg->dir || !*cfg->dir ||
+	    (flags & ~STORE_TOMBSTONES))
 		return MAGMA_EINVAL;
 	if (!(s = calloc(1, sizeof(*s))) || !(s->dir = strdup(cfg->dir))) {
 		rc = MAGMA_ENOMEM;
@@ -749,6 +858,7 @@ int store_open(store **out, const store_config *cfg)
 	}
 	s->kv.ops = &local_ops;
 	s->kv.always_durable = 1; /* every commit is synced */
+	s->tombstones = (flags & STORE_TOMBSTONES) != 0;
 	s->fd = -1;
 	s->dfd = -1;
 	s->map_size = cfg->map_size ? cfg->map_size : STORE_MAP_DEFAULT;

@@ -1,14 +1,54 @@
 /* store.h - the LMDB object store of one node: versioned opaque records
  * under (ring key, sub key).  No network, no knowledge of flares.
  *
- * On disk: DIR/store.mdb (LMDB, MDB_NOSUBDIR) with two databases:
+ * On disk: DIR/store.mdb (LMDB, MDB_NOSUBDIR) with three databases:
  *   "rec"  key = ring key (20 bytes) || sub (0..KV_SUB_MAX bytes)
  *          val = header { u64 version (BE); u8 flags } || value bytes
  *   "meta" small named values (format version, node-local counters).
+ *   "tomb" index of tombstones by deletion time, for the purge.
  * Every write transaction is committed with a sync, also for KV_UNSTABLE:
  * an unsynced LMDB commit can corrupt the store on power loss, and no
  * speed is worth that.  Thread-safe: one store may be used from many
- * threads. */
+ * threads.
+ *
+ * Versions and conflicts (replication, DESIGN.md section 4)
+ * ----------------------------------------------------------
+ * A version is a per-record counter: every put or delete of a record on
+ * its primary writes version = old version + 1, where "old" counts a
+ * tombstone too, so the versions of one record never go backwards across
+ * delete and re-create (also after a purge: a record put where nothing is
+ * stored starts above the highest version ever purged here).  Writes to a
+ * key are serialised through its primary, so the primary's versions of a
+ * record are totally ordered, and a backup compares two copies by their
+ * version alone.  The rule (store_apply_replica, anti-entropy, rebalance):
+ *
+ *   1. The higher version wins; the lower one is dropped.
+ *   2. Equal version and identical bytes (flags and value): the same
+ *      write, nothing to do.
+ *   3. Equal version with different bytes is a CONFLICT: two owners each
+ *      accepted a write on the same base version (a partition, or a
+ *      primary that failed between its commit and its forward).  The
+ *      winner depends on the two copies only, so every replica picks the
+ *      same one whatever order it sees them in:
+ *        a live record beats a tombstone (goal 1: no data loss; a
+ *        resurrected orphan is garbage for the scrubber, a lost write is
+ *        gone), then the bytewise greater value wins (a value that is a
+ *        prefix of the other is the smaller; for two tombstones, the later
+ *        deletion time).
+ *      Every conflict is logged with LOG_W("conflict: ...") naming the
+ *      key and version, counted in store_replica_stats.conflicts and in
+ *      the persistent counter store_conflicts().  Never silent.
+ * CAS (kv.h's exact expected version) is unchanged: an exact match of
+ * this counter.  A tombstone is "absent" for every kv.h condition.
+ *
+ * Tombstones.  A store opened with STORE_TOMBSTONES turns KV_DEL and
+ * KV_DEL_RANGE into tombstone records (flags STORE_REC_TOMBSTONE, value =
+ * deletion time in ns since the epoch, u64 big-endian).  kv get, read and
+ * scan never show them.  They stay until store_purge_tombstones() removes
+ * them; the replication layer calls it only for times every owner has
+ * seen (a tombstone purged too early lets a stale replica resurrect the
+ * record).  Without the flag (the single-node daemon) deletes really
+ * delete, as before; replica records are written as given either way. */
 #ifndef MAGMA_STORE_H
 #define MAGMA_STORE_H
 
@@ -24,9 +64,16 @@ typedef struct store_config {
 	uint64_t map_size; /* LMDB map size: the store's capacity limit */
 } store_config;
 
+/* Flags of store_open_flags().  Kept out of store_config on purpose:
+ * callers fill that struct field by field, and a new field would be
+ * read uninitialised. */
+#define STORE_TOMBSTONES 0x1u /* deletes leave tombstones (replication) */
+
 /* Open (creating when absent) the store in cfg->dir.  *out is owned by
- * the caller and released with store_close(). */
+ * the caller and released with store_close().  store_open() is
+ * store_open_flags(out, cfg, 0). */
 int store_open(store **out, const store_config *cfg);
+int store_open_flags(store **out, const store_config *cfg, unsigned flags);
 void store_close(store *s);
 
 /* A kv handle backed by this store (kv_local).  It lives as long as the
@@ -37,5 +84,105 @@ kv *store_kv(store *s);
 int store_meta_get(store *s, const char *name, void *buf, size_t buflen,
                    size_t *len);
 int store_meta_put(store *s, const char *name, const void *val, size_t len);
+
+/* ---- replication: implemented in store_repl.c ---- */
+
+#define STORE_REC_TOMBSTONE 0x01u /* flags: a deleted record */
+#define STORE_TOMB_LEN 8          /* tombstone value: u64 BE time in ns */
+#define STORE_DIGEST_LEN 32       /* SHA-256 */
+#define STORE_SPLIT_MAX 65536u    /* most parts of one digest split */
+
+/* One record exactly as its primary committed it.  In callbacks, the
+ * pointers are valid only during the call. */
+typedef struct store_rec {
+	uint8_t key[KV_KEY_LEN]; /* ring key */
+	const void *sub;
+	size_t sublen;    /* 0..KV_SUB_MAX */
+	uint64_t version; /* >= 1 */
+	uint8_t flags;    /* 0 or STORE_REC_TOMBSTONE */
+	const void *val;  /* tombstone: STORE_TOMB_LEN bytes */
+	size_t vallen;    /* <= KV_VAL_MAX */
+} store_rec;
+
+typedef struct store_replica_stats {
+	uint64_t applied;   /* written: newer than the local copy, or won */
+	uint64_t stale;     /* dropped: older than the local copy */
+	uint64_t same;      /* dropped: the same version and bytes */
+	uint64_t conflicts; /* equal version, different bytes (rule 3) */
+} store_replica_stats;
+
+/* Apply records from another owner (the primary's forward, a repair, a
+ * rebalance stream) by the rule above, in one synced transaction: all or
+ * nothing.  st may be NULL; on success its counters are increased (not
+ * reset).  MAGMA_EINVAL for a malformed record (version 0 or
+ * KV_VER_ANY, unknown flags, a tombstone value not STORE_TOMB_LEN long,
+ * sizes over the limits). */
+int store_apply_replica(store *s, const store_rec *recs, size_t n,
+                        store_replica_stats *st);
+
+/* Conflicts resolved here since the store was created (persistent). */
+int store_conflicts(store *s, uint64_t *n);
+
+/* Remove at most max (>= 1) tombstones deleted before older_than_ns (ns
+ * since the epoch), oldest first, in one synced transaction; *purged says
+ * how many went.  Call again while *purged == max. */
+int store_purge_tombstones(store *s, uint64_t older_than_ns, size_t max,
+                           size_t *purged);
+
+/* Ring ranges.  [start, end) over the 160-bit ring, big-endian; when
+ * start > end the range wraps past the top of the ring to 0; start == end
+ * is the whole ring, starting at start.  Records come in ring order from
+ * start, then sub order. */
+
+/* SHA-256 over every record of the range, tombstones included: for each,
+ * key, sub length and sub, version, flags, value length and value.  Equal
+ * digests mean equal content, so equal-version conflicts are found too.
+ * *records (may be NULL) counts them.  One read transaction, constant
+ * memory. */
+int store_range_digest(store *s, const uint8_t start[KV_KEY_LEN],
+                       const uint8_t end[KV_KEY_LEN],
+                       uint8_t out[STORE_DIGEST_LEN], uint64_t *records);
+
+/* The same over parts (1..STORE_SPLIT_MAX) equal sub-ranges, part i being
+ * [store_range_point(i), store_range_point(i + 1)): digests[i] and
+ * counts[i] (counts may be NULL).  Two replicas compare the parts and
+ * recurse into the ones that differ.  One pass, one read transaction. */
+int store_range_digest_split(store *s, const uint8_t start[KV_KEY_LEN],
+                             const uint8_t end[KV_KEY_LEN], unsigned parts,
+                             uint8_t (*digests)[STORE_DIGEST_LEN],
+                             uint64_t *counts);
+
+/* Boundary i (0..parts) of that split: start + floor(len * i / parts) on
+ * the ring, where len is the range's length (2^160 for the whole ring).
+ * Point 0 is start, point parts is end.  Pure arithmetic. */
+int store_range_point(const uint8_t start[KV_KEY_LEN],
+                      const uint8_t end[KV_KEY_LEN], unsigned parts, unsigned i,
+                      uint8_t out[KV_KEY_LEN]);
+
+/* Where a pull resumes: the LMDB key (ring key || sub) of the last record
+ * handed out; len 0 is the start of the range.  Plain bytes, so it can
+ * cross the wire and outlive the records it names. */
+#define STORE_CURSOR_MAX (KV_KEY_LEN + KV_SUB_MAX)
+typedef struct store_cursor {
+	uint8_t key[STORE_CURSOR_MAX];
+	size_t len;
+} store_cursor;
+
+/* Pull callback: 0 continues, 1 stops after this record, a negative
+ * MAGMA_E* aborts the pull with that code.  It runs inside a read
+ * transaction (it may call this or another store, and must not keep
+ * the pointers). */
+typedef int (*store_rec_fn)(void *arg, const store_rec *r);
+
+/* Hand fn the records of the range after *from (NULL or len 0: from the
+ * start), tombstones included, in ring order, until their sizes (key,
+ * sub, value and a 9-byte header each) reach max_bytes; at least one
+ * record per call, so a record larger than max_bytes still moves.
+ * *next is the cursor to resume from; *done is 1 when the range holds
+ * nothing after *next.  *next and *done are set on success only. */
+int store_range_pull(store *s, const uint8_t start[KV_KEY_LEN],
+                     const uint8_t end[KV_KEY_LEN], const store_cursor *from,
+                     size_t max_bytes, store_rec_fn fn, void *arg,
+                     store_cursor *next, int *done);
 
 #endif

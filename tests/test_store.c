@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "merr.h"
@@ -110,6 +111,15 @@ static int has_str(kv *k, int key, const char *sub, const char *val)
 	ok = len == strlen(val) && memcmp(got, val, len) == 0;
 	free(got);
 	return ok;
+}
+
+/* Bytewise order, shorter prefix first (LMDB's). */
+static int bytes_cmp_t(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0;
+
+	return c ? c : (alen > blen) - (alen < blen);
 }
 
 /* ---- get / put / versions ---- */
@@ -767,6 +777,793 @@ static void test_threads(void)
 	store_close(s);
 }
 
+/* ---- replication: tombstones, replica apply, digests, pulls ---- */
+
+static store *open_tomb(const char *dir)
+{
+	store_config cfg = { .dir = dir ? dir : unit_tmpdir() };
+	store *s = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.dir);
+	CU_ASSERT_EQUAL_FATAL(store_open_flags(&s, &cfg, STORE_TOMBSTONES), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	return s;
+}
+
+/* A ring key at a chosen place: first byte at, low bytes n. */
+static void ringkey(uint8_t key[KV_KEY_LEN], uint8_t at, unsigned n)
+{
+	memset(key, 0, KV_KEY_LEN);
+	key[0] = at;
+	key[KV_KEY_LEN - 3] = (uint8_t)(n >> 16);
+	key[KV_KEY_LEN - 2] = (uint8_t)(n >> 8);
+	key[KV_KEY_LEN - 1] = (uint8_t)n;
+}
+
+static store_rec mkrec(const uint8_t key[KV_KEY_LEN], const char *sub,
+                       uint64_t ver, uint8_t flags, const void *val,
+                       size_t vallen)
+{
+	store_rec r = { .sub = sub,
+		        .sublen = strlen(sub),
+		        .version = ver,
+		        .flags = flags,
+		        .val = val,
+		        .vallen = vallen };
+
+	memcpy(r.key, key, KV_KEY_LEN);
+	return r;
+}
+
+/* A live record with a string value / a tombstone deleted at t. */
+static store_rec live_rec(const uint8_t key[KV_KEY_LEN], const char *sub,
+                          uint64_t ver, const char *val)
+{
+	return mkrec(key, sub, ver, 0, val, strlen(val));
+}
+
+static store_rec tomb_rec(const uint8_t key[KV_KEY_LEN], const char *sub,
+                          uint64_t ver, const uint8_t t[STORE_TOMB_LEN])
+{
+	return mkrec(key, sub, ver, STORE_REC_TOMBSTONE, t, STORE_TOMB_LEN);
+}
+
+static int apply1(store *s, store_rec r, store_replica_stats *st)
+{
+	return store_apply_replica(s, &r, 1, st);
+}
+
+/* Records pulled, copied out of the callback. */
+struct pulled {
+	size_t n, cap, bytes_page, page_max; /* per-page byte accounting */
+	store_rec *r;
+};
+
+static int pull_collect(void *arg, const store_rec *r)
+{
+	struct pulled *p = arg;
+	store_rec c = *r;
+	void *sub = malloc(r->sublen + 1), *val = malloc(r->vallen + 1);
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		store_rec *nr = realloc(p->r, cap * sizeof(*nr));
+		if (!nr) {
+			free(sub);
+			free(val);
+			return MAGMA_ENOMEM;
+		}
+		p->r = nr;
+		p->cap = cap;
+	}
+	if (!sub || !val) {
+		free(sub);
+		free(val);
+		return MAGMA_ENOMEM;
+	}
+	memcpy(sub, r->sub, r->sublen);
+	memcpy(val, r->val, r->vallen);
+	c.sub = sub;
+	c.val = val;
+	p->r[p->n++] = c;
+	p->bytes_page += KV_KEY_LEN + r->sublen + 9 + r->vallen;
+	return 0;
+}
+
+static void pulled_free(struct pulled *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free((void *)p->r[i].sub);
+		free((void *)p->r[i].val);
+	}
+	free(p->r);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Pull all of [start, end) in pages of max_bytes; *calls counts pages.
+ * Checks the page size bound: a page passes max_bytes by at most its
+ * last record. */
+static int pull_all(store *s, const uint8_t *start, const uint8_t *end,
+                    size_t max_bytes, struct pulled *p, int *calls)
+{
+	store_cursor cur = { .len = 0 }, next;
+	int done = 0, rc = 0, n = 0;
+
+	while (!done && n < 1000000) {
+		size_t before = p->n;
+		p->bytes_page = 0;
+		rc = store_range_pull(s, start, end, &cur, max_bytes,
+		                      pull_collect, p, &next, &done);
+		if (rc)
+			break;
+		n++;
+		if (p->n > before + 1) {
+			store_rec *last = &p->r[p->n - 1];
+			size_t lastsz =
+			        KV_KEY_LEN + last->sublen + 9 + last->vallen;
+			CU_ASSERT(p->bytes_page - lastsz < max_bytes);
+		}
+		if (p->bytes_page > p->page_max)
+			p->page_max = p->bytes_page;
+		cur = next;
+	}
+	if (calls)
+		*calls = n;
+	return rc;
+}
+
+/* The raw record (tombstones too) at (key, sub): version and flags, or
+ * version 0 when nothing is stored. */
+static uint64_t raw_ver(store *s, const uint8_t key[KV_KEY_LEN],
+                        const char *sub, uint8_t *flags)
+{
+	struct pulled p = { 0 };
+	uint8_t end[KV_KEY_LEN];
+	uint64_t ver = 0;
+	unsigned carry = 1;
+
+	/* [key, key + 1): just this ring key */
+	memcpy(end, key, KV_KEY_LEN);
+	for (int i = KV_KEY_LEN - 1; i >= 0 && carry; i--) {
+		carry = end[i] == 0xff;
+		end[i]++;
+	}
+	CU_ASSERT_EQUAL(pull_all(s, key, end, 1 << 20, &p, NULL), 0);
+	for (size_t i = 0; i < p.n; i++)
+		if (p.r[i].sublen == strlen(sub) &&
+		    memcmp(p.r[i].sub, sub, p.r[i].sublen) == 0) {
+			ver = p.r[i].version;
+			if (flags)
+				*flags = p.r[i].flags;
+		}
+	pulled_free(&p);
+	return ver;
+}
+
+static void test_tomb_lifecycle(void)
+{
+	const char *dir = unit_tmpdir();
+	store *s = open_tomb(dir);
+	kv *k = store_kv(s);
+	uint8_t kb[KV_KEY_LEN], fl = 0, buf[8];
+	size_t got = 0, purged = 99;
+	uint64_t before, after;
+	struct seen sn;
+	struct timespec ts;
+
+	mkkey(kb, 1);
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "one", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "two", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(puts1(k, 1, "u", "keep", KV_VER_ANY), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	before = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "t", 2), 0);
+	/* gone for every kv reader, but a tombstone at version 3 */
+	CU_ASSERT_EQUAL(ver_of(k, 1, "t"), 0);
+	CU_ASSERT_EQUAL(kv_get(k, kb, "t", 1, NULL, NULL, NULL), MAGMA_ENOENT);
+	CU_ASSERT_EQUAL(kv_read(k, kb, "t", 1, 0, 8, buf, &got), MAGMA_ENOENT);
+	memset(&sn, 0, sizeof(sn));
+	CU_ASSERT_EQUAL(scan_s(k, 1, NULL, NULL, 0, &sn), 0);
+	CU_ASSERT(sn.n == 1 && strcmp(sn.subs[0], "u") == 0);
+	memset(&sn, 0, sizeof(sn)); /* a tombstone does not use up max */
+	CU_ASSERT_EQUAL(scan_s(k, 1, NULL, NULL, 1, &sn), 0);
+	CU_ASSERT(sn.n == 1 && strcmp(sn.subs[0], "u") == 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", &fl), 3);
+	CU_ASSERT_EQUAL(fl, STORE_REC_TOMBSTONE);
+	/* conditions see it absent; deleting it again changes nothing */
+	CU_ASSERT_EQUAL(op1(k, 1, KV_CHECK, "t", KV_VER_ABSENT), 0);
+	CU_ASSERT_EQUAL(op1(k, 1, KV_CHECK, "t", 3), MAGMA_ENOENT);
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "t", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "t", KV_VER_ABSENT), 0);
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "x", 3), MAGMA_ENOENT);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", NULL), 3);
+	/* re-create: CAS absent over the tombstone, version goes on */
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "three", KV_VER_ABSENT), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "t"), 4);
+	CU_ASSERT(has_str(k, 1, "t", "three"));
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "again", KV_VER_ABSENT), MAGMA_EEXIST);
+	/* DEL_RANGE leaves tombstones too, and skips existing ones */
+	CU_ASSERT_EQUAL(puts1(k, 1, "v", "v", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "v", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(del_range(k, 1, "", NULL), 0);
+	memset(&sn, 0, sizeof(sn));
+	CU_ASSERT_EQUAL(scan_s(k, 1, NULL, NULL, 0, &sn), 0);
+	CU_ASSERT_EQUAL(sn.n, 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", &fl), 5);
+	CU_ASSERT_EQUAL(fl, STORE_REC_TOMBSTONE);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "u", NULL), 2);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "v", NULL), 2);
+	/* they survive a restart */
+	store_close(s);
+	s = open_tomb(dir);
+	k = store_kv(s);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", NULL), 5);
+	/* purge: nothing older than before the deletes; then in batches */
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, before, 10, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 0);
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, 0, 0, &purged), MAGMA_EINVAL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	after = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, after, 2, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 2);
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, after, 2, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 1);
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, after, 2, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", NULL), 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "u", NULL), 0);
+	/* a record re-created after the purge starts above it (5) */
+	CU_ASSERT_EQUAL(puts1(k, 1, "u", "new", KV_VER_ABSENT), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "u"), 6);
+	/* a re-written tombstone leaves no stale index entry behind */
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "u", 6), 0);
+	CU_ASSERT_EQUAL(puts1(k, 1, "u", "back", KV_VER_ABSENT), 0);
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, UINT64_MAX, 10, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 0);
+	CU_ASSERT(has_str(k, 1, "u", "back"));
+	CU_ASSERT_EQUAL(ver_of(k, 1, "u"), 8);
+	store_close(s);
+
+	/* without the flag a delete still deletes (single-node daemon) */
+	s = open_at(NULL, 0);
+	k = store_kv(s);
+	CU_ASSERT_EQUAL(puts1(k, 1, "t", "x", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(op1(k, 1, KV_DEL, "t", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "t", NULL), 0);
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, UINT64_MAX, 1, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 0);
+	store_close(s);
+}
+
+static const uint8_t T1[STORE_TOMB_LEN] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t T2[STORE_TOMB_LEN] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+
+static void test_repl_order(void)
+{
+	store *s = open_tomb(NULL);
+	kv *k = store_kv(s);
+	store_replica_stats st = { 0 };
+	uint8_t kb[KV_KEY_LEN], fl = 0;
+	store_rec bad[2];
+
+	mkkey(kb, 1);
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "r", 2, "v2"), &st), 0);
+	CU_ASSERT(has_str(k, 1, "r", "v2"));
+	CU_ASSERT_EQUAL(ver_of(k, 1, "r"), 2);
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "r", 1, "v1"), &st), 0);
+	CU_ASSERT(has_str(k, 1, "r", "v2")); /* older: ignored */
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "r", 2, "v2"), &st), 0);
+	CU_ASSERT(st.applied == 1 && st.stale == 1 && st.same == 1 &&
+	          st.conflicts == 0);
+	/* a tombstone beats an older put, and hides the record */
+	CU_ASSERT_EQUAL(apply1(s, tomb_rec(kb, "r", 3, T1), &st), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "r"), 0);
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "r", 2, "v2"), &st), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "r"), 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "r", &fl), 3);
+	CU_ASSERT_EQUAL(fl, STORE_REC_TOMBSTONE);
+	/* a put newer than the tombstone brings it back */
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "r", 4, "v4"), &st), 0);
+	CU_ASSERT(has_str(k, 1, "r", "v4"));
+	CU_ASSERT_EQUAL(ver_of(k, 1, "r"), 4);
+	CU_ASSERT(st.applied == 3 && st.stale == 2 && st.conflicts == 0);
+	/* local writes go on from the replicated version */
+	CU_ASSERT_EQUAL(puts1(k, 1, "r", "v5", 4), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "r"), 5);
+	/* a tombstone onto nothing is kept (a missed create + delete) */
+	CU_ASSERT_EQUAL(apply1(s, tomb_rec(kb, "n", 7, T1), &st), 0);
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "n", NULL), 7);
+	CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "n", 6, "late"), &st), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "n"), 0);
+	/* malformed records: nothing of the call is applied */
+	bad[0] = live_rec(kb, "b", 1, "ok");
+	bad[1] = live_rec(kb, "b2", 0, "zero version");
+	CU_ASSERT_EQUAL(store_apply_replica(s, bad, 2, &st), MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "b"), 0);
+	bad[1] = mkrec(kb, "b2", 1, STORE_REC_TOMBSTONE, "short", 5);
+	CU_ASSERT_EQUAL(store_apply_replica(s, bad, 2, NULL), MAGMA_EINVAL);
+	bad[1] = mkrec(kb, "b2", 1, 0x80, "x", 1);
+	CU_ASSERT_EQUAL(store_apply_replica(s, bad, 2, NULL), MAGMA_EINVAL);
+	bad[1] = live_rec(kb, "b2", KV_VER_ANY, "x");
+	CU_ASSERT_EQUAL(store_apply_replica(s, bad, 2, NULL), MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "b"), 0);
+	CU_ASSERT_EQUAL(store_apply_replica(s, bad, 1, NULL), 0);
+	CU_ASSERT_EQUAL(store_apply_replica(s, NULL, 0, NULL), 0);
+	CU_ASSERT_EQUAL(ver_of(k, 1, "b"), 1);
+	/* the tombstones it wrote are purged like local ones */
+	size_t purged = 0;
+	CU_ASSERT_EQUAL(store_purge_tombstones(s, 2, 10, &purged), 0);
+	CU_ASSERT_EQUAL(purged, 1); /* "n" deleted at t=1; "r" was revived */
+	CU_ASSERT_EQUAL(raw_ver(s, kb, "n", NULL), 0);
+	store_close(s);
+}
+
+/* Apply a then b on one store and b then a on another: both must end
+ * with the bytes of want, each counting one conflict. */
+static void converge(store_rec a, store_rec b, const store_rec *want)
+{
+	store *s1 = open_tomb(NULL), *s2 = open_tomb(NULL);
+	store_replica_stats st1 = { 0 }, st2 = { 0 };
+	uint8_t d1[STORE_DIGEST_LEN], d2[STORE_DIGEST_LEN], z[KV_KEY_LEN];
+	struct pulled p = { 0 };
+	uint64_t n = 0;
+
+	memset(z, 0, sizeof(z));
+	CU_ASSERT_EQUAL(apply1(s1, a, &st1), 0);
+	CU_ASSERT_EQUAL(apply1(s1, b, &st1), 0);
+	CU_ASSERT_EQUAL(apply1(s2, b, &st2), 0);
+	CU_ASSERT_EQUAL(apply1(s2, a, &st2), 0);
+	CU_ASSERT_EQUAL(st1.conflicts, 1);
+	CU_ASSERT_EQUAL(st2.conflicts, 1);
+	CU_ASSERT_EQUAL(store_conflicts(s1, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(store_range_digest(s1, z, z, d1, NULL), 0);
+	CU_ASSERT_EQUAL(store_range_digest(s2, z, z, d2, NULL), 0);
+	CU_ASSERT(memcmp(d1, d2, sizeof(d1)) == 0);
+	CU_ASSERT_EQUAL(pull_all(s1, z, z, 4096, &p, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(p.n, 1);
+	CU_ASSERT(p.r[0].version == want->version &&
+	          p.r[0].flags == want->flags &&
+	          p.r[0].vallen == want->vallen &&
+	          memcmp(p.r[0].val, want->val, want->vallen) == 0);
+	pulled_free(&p);
+	store_close(s1);
+	store_close(s2);
+}
+
+static void test_repl_conflict(void)
+{
+	uint8_t kb[KV_KEY_LEN];
+	store_rec apple, banana, bananas, tomb1, tomb2;
+
+	mkkey(kb, 1);
+	apple = live_rec(kb, "c", 2, "apple");
+	banana = live_rec(kb, "c", 2, "banana");
+	bananas = live_rec(kb, "c", 2, "bananas");
+	tomb1 = tomb_rec(kb, "c", 2, T1);
+	tomb2 = tomb_rec(kb, "c", 2, T2);
+	converge(apple, banana, &banana);    /* bytewise greater value */
+	converge(banana, bananas, &bananas); /* a prefix is smaller */
+	converge(tomb1, apple, &apple);      /* live beats tombstone */
+	converge(apple, tomb2, &apple);
+	converge(tomb2, tomb1, &tomb2); /* later deletion */
+
+	/* the conflict is resolved once: a third copy of the loser is
+	 * another conflict, counted and persistent across a reopen */
+	const char *dir = unit_tmpdir();
+	store *s = open_tomb(dir);
+	uint64_t n = 0;
+	CU_ASSERT_EQUAL(apply1(s, apple, NULL), 0);
+	CU_ASSERT_EQUAL(apply1(s, banana, NULL), 0);
+	CU_ASSERT_EQUAL(apply1(s, apple, NULL), 0);
+	CU_ASSERT(has_str(store_kv(s), 1, "c", "banana"));
+	store_close(s);
+	s = open_tomb(dir);
+	CU_ASSERT_EQUAL(store_conflicts(s, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	store_close(s);
+}
+
+/* ---- digests ---- */
+
+#define D_RECS 40
+
+/* Fill s with D_RECS records spread over the ring, in the given order
+ * (forward or reverse); change alters record 17: 1 value (same
+ * version), 2 version, 3 tombstone, 4 dropped. */
+static void fill(store *s, int reverse, int change)
+{
+	char val[32], sub[8];
+
+	for (int j = 0; j < D_RECS; j++) {
+		int i = reverse ? D_RECS - 1 - j : j;
+		uint8_t kb[KV_KEY_LEN];
+		store_rec r;
+
+		ringkey(kb, (uint8_t)(i * 6), (unsigned)i);
+		snprintf(sub, sizeof(sub), "s%d", i % 3);
+		snprintf(val, sizeof(val), "value %d", i);
+		r = live_rec(kb, sub, (uint64_t)i + 1, val);
+		if (i == 17 && change == 1)
+			r = live_rec(kb, sub, (uint64_t)i + 1, "value 17!");
+		if (i == 17 && change == 2)
+			r.version++;
+		if (i == 17 && change == 3)
+			r = tomb_rec(kb, sub, (uint64_t)i + 1, T1);
+		if (i == 17 && change == 4)
+			continue;
+		CU_ASSERT_EQUAL(apply1(s, r, NULL), 0);
+	}
+}
+
+static void test_digest(void)
+{
+	uint8_t z[KV_KEY_LEN], base[STORE_DIGEST_LEN], d[STORE_DIGEST_LEN];
+	uint8_t e1[STORE_DIGEST_LEN], e2[STORE_DIGEST_LEN];
+	uint64_t n = 0;
+	store *a = open_tomb(NULL), *b;
+
+	memset(z, 0, sizeof(z));
+	/* empty stores agree */
+	b = open_tomb(NULL);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, e1, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, z, z, e2, NULL), 0);
+	CU_ASSERT(memcmp(e1, e2, sizeof(e1)) == 0);
+	store_close(b);
+
+	fill(a, 0, 0);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, base, &n), 0);
+	CU_ASSERT_EQUAL(n, D_RECS);
+	CU_ASSERT(memcmp(base, e1, sizeof(base)) != 0);
+	/* independent of insertion order */
+	b = open_tomb(NULL);
+	fill(b, 1, 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, z, z, d, &n), 0);
+	CU_ASSERT_EQUAL(n, D_RECS);
+	CU_ASSERT(memcmp(base, d, sizeof(d)) == 0);
+	store_close(b);
+	/* any single change shows */
+	for (int change = 1; change <= 4; change++) {
+		b = open_tomb(NULL);
+		fill(b, change & 1, change);
+		CU_ASSERT_EQUAL(store_range_digest(b, z, z, d, &n), 0);
+		CU_ASSERT_EQUAL(n, change == 4 ? D_RECS - 1 : D_RECS);
+		CU_ASSERT(memcmp(base, d, sizeof(d)) != 0);
+		store_close(b);
+	}
+	/* a local delete changes it; the same delete replicated agrees */
+	b = open_tomb(NULL);
+	fill(b, 0, 0);
+	uint8_t kb[KV_KEY_LEN];
+	ringkey(kb, 5 * 6, 5);
+	kv_op del = {
+		.kind = KV_DEL, .sub = "s2", .sublen = 2, .expect = KV_VER_ANY
+	};
+	kv_batch bt = { .ops = &del, .nops = 1 };
+	memcpy(bt.key, kb, KV_KEY_LEN);
+	CU_ASSERT_EQUAL(kv_apply(store_kv(b), &bt, 1, KV_DURABLE), 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, z, z, d, &n), 0);
+	CU_ASSERT_EQUAL(n, D_RECS);
+	CU_ASSERT(memcmp(base, d, sizeof(d)) != 0);
+	struct pulled p = { 0 };
+	uint8_t end[KV_KEY_LEN];
+	memcpy(end, kb, KV_KEY_LEN);
+	end[KV_KEY_LEN - 1]++;
+	CU_ASSERT_EQUAL(pull_all(b, kb, end, 1 << 20, &p, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(p.n, 1);
+	CU_ASSERT_EQUAL(p.r[0].flags, STORE_REC_TOMBSTONE);
+	CU_ASSERT_EQUAL(p.r[0].version, 7);
+	CU_ASSERT_EQUAL(store_apply_replica(a, p.r, 1, NULL), 0);
+	pulled_free(&p);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, base, NULL), 0);
+	CU_ASSERT(memcmp(base, d, sizeof(d)) == 0);
+	store_close(b);
+	store_close(a);
+}
+
+static void test_digest_split(void)
+{
+	uint8_t z[KV_KEY_LEN], pt[KV_KEY_LEN], top[KV_KEY_LEN];
+	uint8_t da[16][STORE_DIGEST_LEN], db[16][STORE_DIGEST_LEN];
+	uint8_t whole[STORE_DIGEST_LEN];
+	uint64_t ca[16], cb[16], sum = 0, n = 0;
+	store *a = open_tomb(NULL), *b = open_tomb(NULL);
+	int differ = 0, which = -1;
+
+	memset(z, 0, sizeof(z));
+	memset(top, 0xff, sizeof(top));
+	/* the points: whole ring from 0 in 16 parts = first byte i * 16 */
+	for (unsigned i = 0; i <= 16; i++) {
+		CU_ASSERT_EQUAL(store_range_point(z, z, 16, i, pt), 0);
+		CU_ASSERT_EQUAL(pt[0], (uint8_t)(i * 16));
+		CU_ASSERT_EQUAL(pt[1], 0);
+	}
+	CU_ASSERT_EQUAL(store_range_point(z, top, 3, 3, pt), 0);
+	CU_ASSERT(memcmp(pt, top, KV_KEY_LEN) == 0);
+	CU_ASSERT_EQUAL(store_range_point(z, z, 0, 0, pt), MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(store_range_point(z, z, 4, 5, pt), MAGMA_EINVAL);
+	/* a wrapping range: [0xf0.., 0x10..) in 2 parts meets at 0 */
+	uint8_t s0[KV_KEY_LEN], e0[KV_KEY_LEN];
+	ringkey(s0, 0xf0, 0);
+	ringkey(e0, 0x10, 0);
+	CU_ASSERT_EQUAL(store_range_point(s0, e0, 2, 1, pt), 0);
+	CU_ASSERT(memcmp(pt, z, KV_KEY_LEN) == 0);
+
+	fill(a, 0, 0);
+	fill(b, 0, 1); /* record 17 (at 17 * 6 = 0x66) differs */
+	CU_ASSERT_EQUAL(store_range_digest_split(a, z, z, 16, da, ca), 0);
+	CU_ASSERT_EQUAL(store_range_digest_split(b, z, z, 16, db, cb), 0);
+	for (int i = 0; i < 16; i++) {
+		sum += ca[i];
+		CU_ASSERT_EQUAL(ca[i], cb[i]);
+		if (memcmp(da[i], db[i], STORE_DIGEST_LEN)) {
+			differ++;
+			which = i;
+		}
+	}
+	CU_ASSERT_EQUAL(sum, D_RECS);
+	CU_ASSERT_EQUAL(differ, 1);
+	CU_ASSERT_EQUAL(which, 0x66 / 16);
+	/* a part's digest is the digest of its sub-range */
+	uint8_t lo[KV_KEY_LEN], hi[KV_KEY_LEN];
+	CU_ASSERT_EQUAL(store_range_point(z, z, 16, 6, lo), 0);
+	CU_ASSERT_EQUAL(store_range_point(z, z, 16, 7, hi), 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, lo, hi, whole, &n), 0);
+	CU_ASSERT(memcmp(whole, db[6], STORE_DIGEST_LEN) == 0);
+	CU_ASSERT_EQUAL(n, cb[6]);
+	/* one part is the whole range */
+	CU_ASSERT_EQUAL(store_range_digest_split(a, z, z, 1, da, NULL), 0);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, whole, NULL), 0);
+	CU_ASSERT(memcmp(whole, da[0], STORE_DIGEST_LEN) == 0);
+	CU_ASSERT_EQUAL(store_range_digest_split(a, z, z, 0, da, NULL),
+	                MAGMA_EINVAL);
+	store_close(a);
+	store_close(b);
+}
+
+static void test_wrap(void)
+{
+	store *s = open_tomb(NULL);
+	uint8_t kb[KV_KEY_LEN], lo[KV_KEY_LEN], hi[KV_KEY_LEN];
+	uint8_t d1[STORE_DIGEST_LEN], d2[STORE_DIGEST_LEN];
+	uint8_t parts[4][STORE_DIGEST_LEN];
+	const uint8_t at[] = { 0x10, 0x80, 0xf0, 0xc0, 0x20 };
+	uint64_t n = 0, c[4];
+	struct pulled p = { 0 };
+
+	for (size_t i = 0; i < sizeof(at); i++) {
+		ringkey(kb, at[i], 0);
+		CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "a", 1, "x"), NULL), 0);
+		CU_ASSERT_EQUAL(apply1(s, live_rec(kb, "b", 1, "y"), NULL), 0);
+	}
+	ringkey(lo, 0xc0, 0);
+	ringkey(hi, 0x20, 0);
+	/* [c0, 20) wraps: c0, f0, 10 (its end, 20, is out) */
+	CU_ASSERT_EQUAL(store_range_digest(s, lo, hi, d1, &n), 0);
+	CU_ASSERT_EQUAL(n, 6);
+	CU_ASSERT_EQUAL(pull_all(s, lo, hi, 1, &p, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(p.n, 6);
+	CU_ASSERT(p.r[0].key[0] == 0xc0 && p.r[1].key[0] == 0xc0 &&
+	          p.r[2].key[0] == 0xf0 && p.r[4].key[0] == 0x10);
+	CU_ASSERT(*(const char *)p.r[4].sub == 'a' &&
+	          *(const char *)p.r[5].sub == 'b');
+	pulled_free(&p);
+	/* the split of a wrapping range covers it exactly */
+	CU_ASSERT_EQUAL(store_range_digest_split(s, lo, hi, 4, parts, c), 0);
+	CU_ASSERT_EQUAL(c[0] + c[1] + c[2] + c[3], 6);
+	/* [20, c0): the rest */
+	CU_ASSERT_EQUAL(store_range_digest(s, hi, lo, d2, &n), 0);
+	CU_ASSERT_EQUAL(n, 4);
+	/* start == end: the whole ring, in ring order from start */
+	CU_ASSERT_EQUAL(pull_all(s, hi, hi, 100, &p, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(p.n, 10);
+	CU_ASSERT(p.r[0].key[0] == 0x20 && p.r[9].key[0] == 0x10);
+	pulled_free(&p);
+	CU_ASSERT_EQUAL(store_range_digest(s, hi, hi, d1, &n), 0);
+	CU_ASSERT_EQUAL(n, 10);
+	/* a cursor outside a plain range starts at the range */
+	store_cursor cur = { .len = KV_KEY_LEN }, next;
+	int done = 0;
+	ringkey(cur.key, 0x05, 0);
+	CU_ASSERT_EQUAL(store_range_pull(s, hi, lo, &cur, 1 << 20, pull_collect,
+	                                 &p, &next, &done),
+	                0);
+	CU_ASSERT_EQUAL(p.n, 4);
+	CU_ASSERT_EQUAL(done, 1);
+	pulled_free(&p);
+	store_close(s);
+}
+
+/* Key order of a pulled list inside a non-wrapping range. */
+static int strictly_ordered(const struct pulled *p)
+{
+	for (size_t i = 1; i < p->n; i++) {
+		int c = memcmp(p->r[i - 1].key, p->r[i].key, KV_KEY_LEN);
+		if (c == 0)
+			c = bytes_cmp_t(p->r[i - 1].sub, p->r[i - 1].sublen,
+			                p->r[i].sub, p->r[i].sublen);
+		if (c >= 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void test_pull_resume(void)
+{
+	store *s = open_tomb(NULL);
+	kv *k = store_kv(s);
+	uint8_t z[KV_KEY_LEN], lo[KV_KEY_LEN], hi[KV_KEY_LEN];
+	char sub[16], val[128];
+	struct pulled p = { 0 };
+	int calls = 0, tombs = 0;
+
+	memset(z, 0, sizeof(z));
+	for (int i = 0; i < 300; i++) {
+		kv_op op = { .kind = KV_PUT, .val = val, .expect = KV_VER_ANY };
+		kv_batch b = { .ops = &op, .nops = 1 };
+		ringkey(b.key, (uint8_t)(i % 251), (unsigned)i);
+		snprintf(sub, sizeof(sub), "%d", i % 7);
+		memset(val, 'a' + i % 26, sizeof(val));
+		op.sub = sub;
+		op.sublen = strlen(sub);
+		op.vallen = (size_t)(i % 100) + 1;
+		CU_ASSERT_EQUAL(kv_apply(k, &b, 1, KV_DURABLE), 0);
+		if (i % 10 == 0) {
+			op.kind = KV_DEL;
+			CU_ASSERT_EQUAL(kv_apply(k, &b, 1, KV_DURABLE), 0);
+		}
+	}
+	CU_ASSERT_EQUAL(pull_all(s, z, z, 500, &p, &calls), 0);
+	CU_ASSERT_EQUAL(p.n, 300);
+	CU_ASSERT(calls > 20);
+	CU_ASSERT(strictly_ordered(&p));
+	for (size_t i = 0; i < p.n; i++)
+		tombs += p.r[i].flags == STORE_REC_TOMBSTONE;
+	CU_ASSERT_EQUAL(tombs, 30);
+	pulled_free(&p);
+	/* a wrapping range, resumed across its wrap */
+	ringkey(lo, 200, 0);
+	ringkey(hi, 50, 0);
+	CU_ASSERT_EQUAL(pull_all(s, lo, hi, 300, &p, &calls), 0);
+	size_t want = 0;
+	for (int i = 0; i < 300; i++)
+		want += i % 251 >= 200 || i % 251 < 50;
+	CU_ASSERT_EQUAL(p.n, want);
+	size_t firstlow = 0;
+	while (firstlow < p.n && p.r[firstlow].key[0] >= 200)
+		firstlow++;
+	for (size_t i = firstlow; i < p.n; i++)
+		CU_ASSERT(p.r[i].key[0] < 50);
+	pulled_free(&p);
+	/* one record larger than max_bytes still moves, one per call */
+	CU_ASSERT_EQUAL(pull_all(s, z, z, 1, &p, &calls), 0);
+	CU_ASSERT_EQUAL(p.n, 300);
+	CU_ASSERT_EQUAL(calls, 300);
+	pulled_free(&p);
+	store_close(s);
+}
+
+/* Copy every record of src's whole ring into dst by pages. */
+static void sync_into(store *dst, store *src, store_replica_stats *st)
+{
+	uint8_t z[KV_KEY_LEN];
+	store_cursor cur = { .len = 0 }, next;
+	struct pulled p = { 0 };
+	int done = 0;
+
+	memset(z, 0, sizeof(z));
+	while (!done) {
+		CU_ASSERT_EQUAL_FATAL(store_range_pull(src, z, z, &cur, 4096,
+		                                       pull_collect, &p, &next,
+		                                       &done),
+		                      0);
+		CU_ASSERT_EQUAL(store_apply_replica(dst, p.r, p.n, st), 0);
+		pulled_free(&p);
+		cur = next;
+	}
+}
+
+static void test_full_sync(void)
+{
+	store *a = open_tomb(NULL), *b = open_tomb(NULL);
+	uint8_t z[KV_KEY_LEN], da[STORE_DIGEST_LEN], db[STORE_DIGEST_LEN];
+	uint8_t kb[KV_KEY_LEN];
+	uint64_t na = 0, nb = 0;
+	store_replica_stats st = { 0 };
+
+	memset(z, 0, sizeof(z));
+	fill(a, 0, 0);
+	fill(b, 1, 2); /* b: record 17 one version ahead */
+	/* a: local writes and deletes; b: a record a lacks, a stale copy */
+	CU_ASSERT_EQUAL(puts1(store_kv(a), 3, "new", "on a", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(op1(store_kv(a), 3, KV_DEL, "new", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(puts1(store_kv(a), 4, "x", "ax", KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(puts1(store_kv(b), 5, "y", "by", KV_VER_ANY), 0);
+	ringkey(kb, 3 * 6, 3);
+	CU_ASSERT_EQUAL(apply1(a, live_rec(kb, "s0", 9, "newer on a"), NULL),
+	                0);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, da, NULL), 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, z, z, db, NULL), 0);
+	CU_ASSERT(memcmp(da, db, sizeof(da)) != 0);
+	sync_into(b, a, &st);
+	sync_into(a, b, &st);
+	CU_ASSERT_EQUAL(store_range_digest(a, z, z, da, &na), 0);
+	CU_ASSERT_EQUAL(store_range_digest(b, z, z, db, &nb), 0);
+	CU_ASSERT(memcmp(da, db, sizeof(da)) == 0);
+	CU_ASSERT_EQUAL(na, nb);
+	CU_ASSERT_EQUAL(na, D_RECS + 3);
+	CU_ASSERT_EQUAL(st.conflicts, 0);
+	CU_ASSERT(has_str(store_kv(b), 4, "x", "ax"));
+	CU_ASSERT(has_str(store_kv(a), 5, "y", "by"));
+	CU_ASSERT_EQUAL(ver_of(store_kv(b), 3, "new"), 0); /* stays deleted */
+	store_close(a);
+	store_close(b);
+}
+
+#define BIG_RECS 50000
+#define BIG_BATCH 5000
+
+static void test_big_range(void)
+{
+	store *s = open_tomb(NULL);
+	store_rec *recs = calloc(BIG_BATCH, sizeof(*recs));
+	char(*subs)[12] = calloc(BIG_BATCH, sizeof(*subs));
+	uint8_t z[KV_KEY_LEN], d[64][STORE_DIGEST_LEN], prev[KV_KEY_LEN];
+	uint64_t counts[64], sum = 0;
+	store_cursor cur = { .len = 0 }, next;
+	struct pulled p = { 0 };
+	size_t total = 0, pages = 0, most = 0;
+	int done = 0, ordered = 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(recs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(subs);
+	memset(z, 0, sizeof(z));
+	for (int i = 0; i < BIG_RECS; i += BIG_BATCH) {
+		for (int j = 0; j < BIG_BATCH; j++) {
+			uint8_t kb[KV_KEY_LEN];
+			unsigned n = (unsigned)(i + j) * 2654435761u;
+			ringkey(kb, (uint8_t)(n >> 24), n);
+			snprintf(subs[j], sizeof(subs[j]), "%d", i + j);
+			recs[j] = live_rec(kb, subs[j], 1, "0123456789abcdef");
+		}
+		CU_ASSERT_EQUAL_FATAL(
+		        store_apply_replica(s, recs, BIG_BATCH, NULL), 0);
+	}
+	CU_ASSERT_EQUAL(store_range_digest_split(s, z, z, 64, d, counts), 0);
+	for (int i = 0; i < 64; i++)
+		sum += counts[i];
+	CU_ASSERT_EQUAL(sum, BIG_RECS);
+	/* pages of 64 KiB: each holds a bounded number of records */
+	memset(prev, 0, sizeof(prev));
+	while (!done) {
+		CU_ASSERT_EQUAL_FATAL(store_range_pull(s, z, z, &cur, 64 << 10,
+		                                       pull_collect, &p, &next,
+		                                       &done),
+		                      0);
+		CU_ASSERT(p.n > 0 || done);
+		if (p.n > most)
+			most = p.n;
+		for (size_t i = 0; i < p.n; i++) {
+			if (memcmp(prev, p.r[i].key, KV_KEY_LEN) > 0)
+				ordered = 0;
+			memcpy(prev, p.r[i].key, KV_KEY_LEN);
+		}
+		total += p.n;
+		pages++;
+		pulled_free(&p);
+		cur = next;
+	}
+	CU_ASSERT_EQUAL(total, BIG_RECS);
+	CU_ASSERT(ordered);
+	CU_ASSERT(pages > 20);
+	/* 64 KiB / (20 + sub + 9 + 16 bytes) */
+	CU_ASSERT(most <= (64 << 10) / (KV_KEY_LEN + 1 + 9 + 16) + 1);
+	free(recs);
+	free(subs);
+	store_close(s);
+}
+
 int unit_suite_store(void)
 {
 	static const struct {
@@ -789,6 +1586,15 @@ int unit_suite_store(void)
 		{ "full store", test_full },
 		{ "unwritable dir", test_unwritable },
 		{ "threads", test_threads },
+		{ "tombstone lifecycle", test_tomb_lifecycle },
+		{ "replica apply order", test_repl_order },
+		{ "replica conflict rule", test_repl_conflict },
+		{ "range digest", test_digest },
+		{ "range digest split", test_digest_split },
+		{ "wrap-around ranges", test_wrap },
+		{ "pull resumes by cursor", test_pull_resume },
+		{ "full sync by pull", test_full_sync },
+		{ "big range in pages", test_big_range },
 	};
 	CU_pSuite suite = CU_add_suite("store", NULL, NULL);
 
