@@ -31,6 +31,60 @@ void conf_defaults(magma_conf *cfg)
 	cfg->store_size = CONF_DEFAULT_STORE_SIZE;
 	cfg->rpcbind = 1;
 	cfg->log_level = MLOG_INFO;
+	cfg->heartbeat_ms = CONF_DEFAULT_HEARTBEAT_MS;
+	cfg->down_after_ms = CONF_DEFAULT_DOWN_AFTER_MS;
+	cfg->op_timeout_ms = CONF_DEFAULT_OP_TIMEOUT_MS;
+	cfg->repair_interval_ms = CONF_DEFAULT_REPAIR_MS;
+	cfg->tombstone_age_s = CONF_DEFAULT_TOMB_AGE_S;
+}
+
+/* A duration in seconds: digits with s, m, h or d (bare: seconds). */
+static int conf_parse_age(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return MAGMA_EINVAL;
+	for (; isdigit((unsigned char)*p) && v <= 315360000; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (*p == 'm')
+		mul = 60;
+	else if (*p == 'h')
+		mul = 3600;
+	else if (*p == 'd')
+		mul = 86400;
+	else if (*p != 's' && *p != '\0')
+		return MAGMA_EINVAL;
+	if (*p && p[1])
+		return MAGMA_EINVAL;
+	v *= mul;
+	if (v < 60 || v > 315360000)
+		return MAGMA_ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* A time: digits with "ms" or "s" (a bare number is seconds), in ms. */
+static int conf_parse_ms(const char *s, unsigned *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return MAGMA_EINVAL;
+	for (; isdigit((unsigned char)*p) && v <= CONF_TIME_MS_MAX; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (strcmp(p, "ms") == 0)
+		;
+	else if (*p == '\0' || strcmp(p, "s") == 0)
+		v *= 1000;
+	else
+		return MAGMA_EINVAL;
+	if (v < 10 || v > CONF_TIME_MS_MAX)
+		return MAGMA_ERANGE;
+	*out = (unsigned)v;
+	return 0;
 }
 
 int conf_valid_network(const char *name)
@@ -208,13 +262,20 @@ enum conf_key {
 	CK_STORE_SIZE,
 	CK_RPCBIND,
 	CK_LOG_LEVEL,
+	CK_COORDINATOR,
+	CK_HEARTBEAT,
+	CK_DOWN_AFTER,
+	CK_OP_TIMEOUT,
+	CK_REPAIR_INTERVAL,
+	CK_TOMB_AGE,
 	CK_COUNT
 };
-static const char *const conf_keys[CK_COUNT] = { "network",        "node_id",
-	                                         "keyphrase_file", "nfs_listen",
-	                                         "peer_listen",    "redundancy",
-	                                         "store_size",     "rpcbind",
-	                                         "log_level" };
+static const char *const conf_keys[CK_COUNT] = {
+	"network",     "node_id",         "keyphrase_file",     "nfs_listen",
+	"peer_listen", "redundancy",      "store_size",         "rpcbind",
+	"log_level",   "coordinator",     "heartbeat_interval", "down_after",
+	"op_timeout",  "repair_interval", "tombstone_age"
+};
 
 /* Apply one key's value to cfg; on error write what was wrong to what. */
 static int conf_set(magma_conf *cfg, int k, const char *val, char *what,
@@ -307,6 +368,56 @@ static int conf_set(magma_conf *cfg, int k, const char *val, char *what,
 			return MAGMA_ECONFIG;
 		}
 		cfg->log_level = lvl;
+		return 0;
+	case CK_COORDINATOR: {
+		conf_addr a;
+		if (conf_parse_addr(val, &a) < 0) {
+			snprintf(what, wlen,
+			         "coordinator: \"%s\" is not a numeric "
+			         "IP:port (IPv6 as [addr]:port)",
+			         val);
+			return MAGMA_ECONFIG;
+		}
+		conf_format_addr(&a, cfg->coordinator,
+		                 sizeof(cfg->coordinator));
+		return 0;
+	}
+	case CK_HEARTBEAT:
+	case CK_DOWN_AFTER:
+		if (conf_parse_ms(val, k == CK_HEARTBEAT
+		                               ? &cfg->heartbeat_ms
+		                               : &cfg->down_after_ms) < 0) {
+			snprintf(what, wlen,
+			         "%s: expected a time from 10ms to 3600s "
+			         "(e.g. 500ms, 3s)",
+			         conf_keys[k]);
+			return MAGMA_ECONFIG;
+		}
+		return 0;
+	case CK_OP_TIMEOUT:
+	case CK_REPAIR_INTERVAL: {
+		unsigned ms = 0;
+		unsigned max = k == CK_OP_TIMEOUT ? 600000 : CONF_TIME_MS_MAX;
+		if (conf_parse_ms(val, &ms) < 0 || ms < 1000 || ms > max) {
+			snprintf(what, wlen,
+			         "%s: expected a time from 1s to %us "
+			         "(e.g. 10s)",
+			         conf_keys[k], max / 1000);
+			return MAGMA_ECONFIG;
+		}
+		if (k == CK_OP_TIMEOUT)
+			cfg->op_timeout_ms = ms;
+		else
+			cfg->repair_interval_ms = ms;
+		return 0;
+	}
+	case CK_TOMB_AGE:
+		if (conf_parse_age(val, &cfg->tombstone_age_s) < 0) {
+			snprintf(what, wlen,
+			         "tombstone_age: expected a duration from 60s "
+			         "to 3650d (e.g. 1d, 12h)");
+			return MAGMA_ECONFIG;
+		}
 		return 0;
 	}
 	return MAGMA_ECONFIG;
@@ -476,6 +587,19 @@ int conf_write(const char *path, const magma_conf *cfg)
 	        levels[cfg->log_level >= 0 && cfg->log_level <= 3
 	                       ? cfg->log_level
 	                       : MLOG_INFO]);
+	if (cfg->coordinator[0])
+		fprintf(f, "coordinator = %s\n", cfg->coordinator);
+	if (cfg->heartbeat_ms != CONF_DEFAULT_HEARTBEAT_MS)
+		fprintf(f, "heartbeat_interval = %ums\n", cfg->heartbeat_ms);
+	if (cfg->down_after_ms != CONF_DEFAULT_DOWN_AFTER_MS)
+		fprintf(f, "down_after = %ums\n", cfg->down_after_ms);
+	if (cfg->op_timeout_ms != CONF_DEFAULT_OP_TIMEOUT_MS)
+		fprintf(f, "op_timeout = %ums\n", cfg->op_timeout_ms);
+	if (cfg->repair_interval_ms != CONF_DEFAULT_REPAIR_MS)
+		fprintf(f, "repair_interval = %ums\n", cfg->repair_interval_ms);
+	if (cfg->tombstone_age_s != CONF_DEFAULT_TOMB_AGE_S)
+		fprintf(f, "tombstone_age = %llus\n",
+		        (unsigned long long)cfg->tombstone_age_s);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		rc = merr_from_errno(errno);
 	if (fclose(f) != 0 && rc == 0)

@@ -12,6 +12,18 @@
  *                   for powers of 1024 accepted)            [1 TiB]
  *   rpcbind         yes/no: register with rpcbind           [yes]
  *   log_level       error, warn, info or debug              [info]
+ *   coordinator     numeric IP:port of the peer port of the node that
+ *                   makes table changes (member.h); unset on the
+ *                   founding node, which is the coordinator itself  []
+ *   heartbeat_interval  time between heartbeats (ms or s suffix;
+ *                   a bare number is seconds)                    [1s]
+ *   down_after      silence after which a member is down        [3s]
+ *   op_timeout      bound of one data op over the network: after it
+ *                   without an answer from any owner the op fails
+ *                   (NFS3ERR_IO), 1s..600s                      [10s]
+ *   repair_interval time between anti-entropy passes, 1s..3600s [60s]
+ *   tombstone_age   age at which deletion records are purged, seconds
+ *                   (or with s, m, h, d), 60s..3650d             [1d]
  * IPv6 addresses are written in brackets: [::1]:2049.  Port 0 means any
  * free port (tests). Unknown keys and repeated keys are errors. */
 #ifndef MAGMA_CONF_H
@@ -32,6 +44,12 @@
 #define CONF_DEFAULT_REDUNDANCY 2
 #define CONF_DEFAULT_STORE_SIZE (1ULL << 40)
 #define CONF_REDUNDANCY_MAX 16
+#define CONF_DEFAULT_HEARTBEAT_MS 1000
+#define CONF_DEFAULT_DOWN_AFTER_MS 3000
+#define CONF_TIME_MS_MAX 3600000
+#define CONF_DEFAULT_OP_TIMEOUT_MS 10000
+#define CONF_DEFAULT_REPAIR_MS 60000
+#define CONF_DEFAULT_TOMB_AGE_S 86400
 
 /* A listen address: numeric host and port. */
 typedef struct conf_addr {
@@ -48,8 +66,14 @@ typedef struct magma_conf {
 	conf_addr peer_listen;
 	unsigned redundancy;
 	uint64_t store_size;
-	int rpcbind;   /* 1 yes, 0 no */
-	int log_level; /* enum mlog_level */
+	int rpcbind;                          /* 1 yes, 0 no */
+	int log_level;                        /* enum mlog_level */
+	char coordinator[CONF_ADDR_MAX + 16]; /* "ip:port", "" for self */
+	unsigned heartbeat_ms;       /* heartbeat_interval, 10..3600000 */
+	unsigned down_after_ms;      /* down_after, 10..3600000 */
+	unsigned op_timeout_ms;      /* op_timeout, 1000..600000 */
+	unsigned repair_interval_ms; /* repair_interval, 1000..3600000 */
+	uint64_t tombstone_age_s;    /* tombstone_age, 60..315360000 */
 } magma_conf;
 
 /* Fill every field with its default (required fields empty). */

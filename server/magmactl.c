@@ -25,6 +25,8 @@
 
 #define EXIT_USAGE 2
 
+int magmactl_join(int argc, char **argv, const char *data_dir); /* _join.c */
+
 static const char *data_dir; /* --data, or the default */
 static char default_dir[CONF_PATH_MAX];
 
@@ -34,6 +36,8 @@ static void usage(FILE *f)
 	           "\n"
 	           "Commands:\n"
 	           "  init      create a one-node network in DIR\n"
+	           "  join      prepare a node in DIR that joins a network\n"
+	           "  leave     take the running node out of its network\n"
 	           "  status    show the running node and its network\n"
 	           "  locate    show where each component of a path lives\n"
 	           "\n"
@@ -438,11 +442,17 @@ typedef struct status_info {
 	long pid;
 	unsigned long epoch, redundancy;
 	uint64_t used, free, total, records, uptime;
+	char coord_id[40], coord_addr[80], movement[160];
+	uint64_t mv_done, mv_total;
+	int mv_active;
 	int nmembers;
+	int serving; /* -1: not reported */
+	unsigned long repair_passes;
+	char repair_last[128]; /* "ranges R differing D pulled P ..." */
 	struct {
-		char id[40], addr[80], state[16];
+		char id[40], addr[80], nfs[80], state[16], flags[32];
 		double share;
-	} m[16];
+	} m[4096]; /* RING_MEMBERS_MAX */
 } status_info;
 
 static void copy_val(char *dst, size_t len, const char *v)
@@ -494,11 +504,27 @@ static int status_line(void *arg, const char *line)
 		s->records = strtoull(v, NULL, 10);
 	else if (!strcmp(key, "uptime"))
 		s->uptime = strtoull(v, NULL, 10);
-	else if (!strcmp(key, "member") &&
-	         s->nmembers < (int)(sizeof(s->m) / sizeof(s->m[0]))) {
+	else if (!strcmp(key, "serving"))
+		s->serving = (int)strtol(v, NULL, 10);
+	else if (!strcmp(key, "repair_passes"))
+		s->repair_passes = strtoul(v, NULL, 10);
+	else if (!strcmp(key, "repair_last"))
+		copy_val(s->repair_last, sizeof(s->repair_last), v);
+	else if (!strcmp(key, "coordinator"))
+		(void)sscanf(v, "%39s %79s", s->coord_id, s->coord_addr);
+	else if (!strcmp(key, "movement")) {
+		int at = 0;
+		s->mv_active = strcmp(v, "none") != 0 &&
+		               sscanf(v, "%" SCNu64 " %" SCNu64 " %n",
+		                      &s->mv_done, &s->mv_total, &at) >= 2;
+		copy_val(s->movement, sizeof(s->movement),
+		         s->mv_active ? v + at : "none");
+	} else if (!strcmp(key, "member") &&
+	           s->nmembers < (int)(sizeof(s->m) / sizeof(s->m[0]))) {
 		int i = s->nmembers;
-		if (sscanf(v, "%39s %79s %15s %lf", s->m[i].id, s->m[i].addr,
-		           s->m[i].state, &s->m[i].share) == 4)
+		if (sscanf(v, "%39s %79s %79s %15s %lf %31s", s->m[i].id,
+		           s->m[i].addr, s->m[i].nfs, s->m[i].state,
+		           &s->m[i].share, s->m[i].flags) == 6)
 			s->nmembers++;
 	}
 	return 0;
@@ -561,9 +587,28 @@ static void status_json(const status_info *s)
 		json_str(s->m[i].addr);
 		printf(", \"state\": ");
 		json_str(s->m[i].state);
-		printf(", \"share\": %.1f}", s->m[i].share);
+		printf(", \"nfs\": ");
+		json_str(strcmp(s->m[i].nfs, "-") ? s->m[i].nfs : "");
+		printf(", \"share\": %.1f, \"self\": %s, \"coordinator\": "
+		       "%s}",
+		       s->m[i].share,
+		       strstr(s->m[i].flags, "self") ? "true" : "false",
+		       strstr(s->m[i].flags, "coordinator") ? "true" : "false");
 	}
-	printf("], \"store\": {\"bytes_used\": %" PRIu64
+	printf("], \"coordinator\": {\"id\": ");
+	json_str(s->coord_id);
+	printf(", \"address\": ");
+	json_str(s->coord_addr);
+	printf("}, \"movement\": ");
+	if (s->mv_active) {
+		printf("{\"what\": ");
+		json_str(s->movement);
+		printf(", \"done\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+		       s->mv_done, s->mv_total);
+	} else {
+		printf("null");
+	}
+	printf(", \"store\": {\"bytes_used\": %" PRIu64
 	       ", \"bytes_free\": %" PRIu64 ", \"bytes_total\": %" PRIu64
 	       ", \"records\": %" PRIu64 "}, \"uptime_seconds\": %" PRIu64
 	       ", \"write_verifier\": ",
@@ -594,10 +639,24 @@ static void status_text(const status_info *s)
 		       s->nmembers == 1 ? "y" : "ies");
 	printf("\nmembers:        %d\n", s->nmembers);
 	for (int i = 0; i < s->nmembers; i++)
-		printf("  %s  %-21s  %-5s  %5.1f%% of the ring\n", s->m[i].id,
-		       s->m[i].addr, s->m[i].state, s->m[i].share);
+		printf("  %s  %-21s  %-7s  %5.1f%% of the ring%s%s\n",
+		       s->m[i].id, s->m[i].addr, s->m[i].state, s->m[i].share,
+		       strcmp(s->m[i].flags, "-") ? "  " : "",
+		       strcmp(s->m[i].flags, "-") ? s->m[i].flags : "");
+	printf("coordinator:    %s %s\n", s->coord_id, s->coord_addr);
+	if (s->mv_active)
+		printf("data movement:  %s: %" PRIu64 " of %" PRIu64 "\n",
+		       s->movement, s->mv_done, s->mv_total);
+	else
+		printf("data movement:  none\n");
 	printf("store:          %s used, %s free of %s\n", used, avail, total);
 	printf("records:        %" PRIu64 "\n", s->records);
+	if (s->serving >= 0)
+		printf("repair:         %s; %lu passes; last: %s\n",
+		       s->serving ? "serving as primary"
+		                  : "catching up (not serving as primary)",
+		       s->repair_passes,
+		       s->repair_last[0] ? s->repair_last : "none");
 	printf("uptime:         %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
 	       ":%02" PRIu64 "\n",
 	       up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
@@ -632,6 +691,7 @@ static int cmd_status(int argc, char **argv)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return 1;
+	s->serving = -1;
 	rc = call_daemon("status", status_line, s);
 	if (rc == 0) {
 		if (json)
@@ -723,6 +783,41 @@ static int cmd_locate(int argc, char **argv)
 	return call_daemon(req, locate_line, &lo);
 }
 
+static int leave_line(void *arg, const char *line)
+{
+	(void)arg;
+	printf("magmactl: %s\n", line);
+	return 0;
+}
+
+static int cmd_leave(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int force = 0, c;
+
+	while ((c = getopt_long(argc, argv, "+d:fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data_dir = optarg; break;
+		case 'f': force = 1; break;
+		case 'h':
+			printf("Usage: magmactl [--data DIR] leave [--force]\n"
+			       "\nMark the running node leaving; --force "
+			       "removes it from the table\nat once, without "
+			       "handing its data off.  See magmactl(8).\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return EXIT_USAGE;
+	return call_daemon(force ? "leave --force" : "leave", leave_line, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -758,6 +853,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc, argv);
+	if (strcmp(cmd, "join") == 0)
+		return magmactl_join(argc, argv, data_dir);
 	if (data_dir == NULL && default_data_dir() < 0) {
 		fprintf(stderr, "magmactl: no --data DIR given and no HOME to "
 		                "default to\n");
@@ -767,6 +864,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc, argv);
 	if (strcmp(cmd, "locate") == 0)
 		return cmd_locate(argc, argv);
+	if (strcmp(cmd, "leave") == 0)
+		return cmd_leave(argc, argv);
 	fprintf(stderr, "magmactl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -22,9 +22,13 @@
 #include "ctl.h"
 #include "dispatch.h"
 #include "magmad.h"
+#include "member.h"
 #include "merr.h"
+#include "kv_net.h"
 #include "mlog.h"
+#include "node_net.h"
 #include "peer_srv.h"
+#include "repair.h"
 
 typedef struct magmad_opts {
 	const char *data;
@@ -84,7 +88,7 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	uint8_t verf[8];
 	struct timespec now;
 	struct stat sb;
-	uint64_t used, epoch;
+	uint64_t used;
 	kv_stat st;
 	int rc;
 
@@ -96,10 +100,6 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	used = stat(mdb, &sb) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
 	conf_format_addr(&d->nfs_bound, nfs, sizeof(nfs));
 	conf_format_addr(&d->peer_bound, peer, sizeof(peer));
-	pthread_rwlock_rdlock(&d->table_lock);
-	if (d->table == NULL || ring_epoch(d->table, &epoch) < 0)
-		epoch = 0;
-	pthread_rwlock_unlock(&d->table_lock);
 	fs_write_verifier(d->fs, verf);
 	keys_hex(verf, sizeof(verf), verf_hex);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -111,9 +111,23 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 	ctl_reply_line(r, "nfs_listen=%s", nfs);
 	ctl_reply_line(r, "peer_listen=%s", peer);
 	ctl_reply_line(r, "state=up");
-	ctl_reply_line(r, "epoch=%" PRIu64, epoch);
-	ctl_reply_line(r, "redundancy=%u", d->cfg.redundancy);
-	ctl_reply_line(r, "member=%s %s up 100.0", d->cfg.node_id, peer);
+	/* epoch, redundancy, coordinator, movement, members */
+	rc = member_ctl_status(d, r);
+	if (rc < 0)
+		return rc;
+	if (d->repair) { /* data path: catch-up and anti-entropy */
+		repair_stats last;
+		uint64_t passes;
+		int caught;
+		repair_get_stats(d->repair, NULL, &last, &passes, &caught);
+		ctl_reply_line(r, "serving=%d", kv_net_serving(d->net));
+		ctl_reply_line(r, "repair_passes=%" PRIu64, passes);
+		ctl_reply_line(
+		        r,
+		        "repair_last=ranges %" PRIu64 " differing %" PRIu64
+		        " pulled %" PRIu64 " failed %" PRIu64,
+		        last.ranges, last.differing, last.pulled, last.failed);
+	}
 	ctl_reply_line(r, "store_bytes_used=%" PRIu64, used);
 	ctl_reply_line(r, "store_bytes_free=%" PRIu64, st.bytes_free);
 	ctl_reply_line(r, "store_bytes_total=%" PRIu64, st.bytes_total);
@@ -171,12 +185,9 @@ static int locate_one(void *arg, const char *component,
 		ctl_reply_line(lc->r, "home %s", hex);
 	}
 	ctl_reply_line(lc->r, "type %s", type_name(attr->type));
-	/* One member: this node is the primary of every key and there is
-	 * no distinct node to hold a backup. */
-	conf_format_addr(&lc->d->peer_bound, peer, sizeof(peer));
-	ctl_reply_line(lc->r, "primary %s %s", lc->d->cfg.node_id, peer);
-	return ctl_reply_line(lc->r, "backups none (the network has one "
-	                             "member)");
+	/* Owners of the flare's home key, in this node's view. */
+	(void)peer;
+	return member_ctl_owners(lc->d, ref->home, lc->r);
 }
 
 /* The n-th (0-based) non-empty component of path, escaped. */
@@ -250,6 +261,8 @@ static int ctl_handle(void *ctx, const char *verb, const char *arg,
 		return ctl_status(d, r);
 	if (strcmp(verb, "locate") == 0)
 		return ctl_locate(d, arg, r, err, errlen);
+	if (strcmp(verb, "leave") == 0)
+		return member_ctl_leave(d, arg, r, err, errlen);
 	snprintf(err, errlen, "unknown request \"%.32s\"", verb);
 	return MAGMA_EINVAL;
 }
@@ -341,6 +354,8 @@ static void magmad_stop(struct magmad *d)
 	if (d->peer_rpc)
 		rpc_server_stop(d->peer_rpc);
 	d->peer_rpc = NULL;
+	member_stop(d);   /* after every server: handlers call member_* */
+	node_net_stop(d); /* after member_stop: it feeds the view */
 	pthread_rwlock_wrlock(&d->table_lock);
 	ring_free(d->table);
 	d->table = NULL;
@@ -424,7 +439,6 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	char path[CONF_PATH_MAX + 32], err[CONF_PATH_MAX + 600],
 	        addr[CONF_ADDR_MAX + 16];
 	struct stat sb;
-	store_config sc;
 	rpc_server_config rc_cfg;
 	int rc;
 
@@ -469,15 +483,11 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	if (rc < 0)
 		return rc;
 
-	sc.dir = d->data_dir;
-	sc.map_size = d->cfg.store_size;
-	rc = store_open(&d->store, &sc);
-	if (rc < 0) {
-		fprintf(stderr, "magmad: cannot open the store in %s: %s\n",
-		        d->data_dir, magma_strerror(rc));
+	/* The store, and the data path over it (node_net.h). */
+	rc = node_net_open(d);
+	if (rc < 0)
 		return rc;
-	}
-	rc = fs_open(&d->fs, store_kv(d->store), &d->keys);
+	rc = fs_open(&d->fs, kv_net_kv(d->net), &d->keys);
 	if (rc < 0) {
 		fprintf(stderr, "magmad: cannot open the file system: %s\n",
 		        magma_strerror(rc));
@@ -508,6 +518,12 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	d->nfs_bound.port = rpc_server_port(d->rpc);
 
 	rc = start_peer(d);
+	if (rc < 0)
+		return rc;
+	rc = member_start(d); /* the network's table, joins, heartbeats */
+	if (rc < 0)
+		return rc;
+	rc = node_net_start(d); /* route by the view; catch up; repair */
 	if (rc < 0)
 		return rc;
 

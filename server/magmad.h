@@ -41,6 +41,10 @@ struct magmad {
 	                          * NULL until start-up has made it */
 	struct timespec started; /* CLOCK_MONOTONIC at start-up */
 	int pid_fd;              /* locked pid file, -1 when none */
+	struct member *member;   /* membership state (member.h), NULL
+	                          * until member_start */
+	struct kv_net *net;      /* the data path (kv_net.h): fs's kv */
+	struct repair *repair;   /* anti-entropy thread (repair.h) */
 };
 
 #endif

@@ -1,8 +1,8 @@
 /* peer_srv.c - the handlers of the peer program (rpc/magma_peer.x) that
  * exist so far: NULL, HELLO, TABLE_GET and the read side of the local
- * store (KV_GET, KV_READ, KV_SCAN, KV_SYNC, KV_STAT).  TABLE_PUT,
- * KV_APPLY and RANGE_* have no handler yet (PROC_UNAVAIL): they arrive
- * with replication, rebalance and repair.
+ * store (KV_GET, KV_READ, KV_SCAN, KV_SYNC, KV_STAT).  TABLE_PUT, JOIN
+ * and MEMBER_SET are member_srv.c's; KV_APPLY is kv_net.c's
+ * (replication), RANGE_DIGEST and RANGE_PULL repair.c's.
  *
  * Every handler answers with status 0 or a MAGMA_E* code inside its
  * result (never a SYSTEM_ERR), and leaves the body of a failed result
@@ -15,10 +15,13 @@
 #include <string.h>
 
 #include "conf.h"
+#include "kv_net.h"
 #include "magma_peer.h"
 #include "magmad.h"
+#include "member.h"
 #include "merr.h"
 #include "mlog.h"
+#include "repair.h"
 #include "store/kv.h"
 
 _Static_assert(PEER_ID_LEN == RING_ID_LEN, "node id sizes differ");
@@ -84,6 +87,15 @@ static kv *local_kv(rpc_req *req)
 	return store_kv(node(req)->store);
 }
 
+/* While this node catches up (repair.h) it answers reads with
+ * MAGMA_EUNAVAIL, so that the caller asks the next owner. */
+static int catching_up(rpc_req *req)
+{
+	struct magmad *d = node(req);
+
+	return d->net != NULL && !kv_net_serving(d->net);
+}
+
 static uint64_t our_epoch(struct magmad *d)
 {
 	uint64_t e = 0;
@@ -96,16 +108,19 @@ static uint64_t our_epoch(struct magmad *d)
 }
 
 /* Fill a reply header.  A newer epoch in the call means our table is
- * behind: fetching it is the membership work's (not done here yet). */
+ * behind: the membership thread fetches it from the sender (member.h). */
 static void reply(rpc_req *req, const peer_hdr *h, peer_rhdr *rh, int status)
 {
 	uint64_t e = our_epoch(node(req));
 
-	if (h != NULL && h->epoch > e)
+	if (h != NULL && h->epoch > e) {
 		LOG_D("peer xid %08x: sender epoch %llu is newer than ours "
 		      "(%llu)",
 		      req->xid, (unsigned long long)h->epoch,
 		      (unsigned long long)e);
+		member_saw_epoch(node(req), h->epoch,
+		                 (const uint8_t *)h->sender_id);
+	}
 	rh->status = status;
 	rh->epoch = e;
 }
@@ -172,7 +187,8 @@ static int peer_hello(rpc_req *req, void *args, void *res)
 	if (rc < 0)
 		LOG_W("HELLO from node %s: %s", id, magma_strerror(rc));
 	else
-		LOG_I("HELLO from node %s (peer %.63s, nfs %.63s)", id,
+		/* debug: heartbeats are HELLOs, one a second a member */
+		LOG_D("HELLO from node %s (peer %.63s, nfs %.63s)", id,
 		      a->me.peer_addr ? a->me.peer_addr : "",
 		      a->me.nfs_addr ? a->me.nfs_addr : "");
 	reply(req, &a->hdr, &r->rh, rc);
@@ -215,7 +231,9 @@ static int peer_kv_get(rpc_req *req, void *args, void *res)
 	uint64_t ver = 0;
 	int rc = MAGMA_EINVAL;
 
-	if (a->sub.sub_len <= PEER_SUB_MAX)
+	if (catching_up(req))
+		rc = MAGMA_EUNAVAIL;
+	else if (a->sub.sub_len <= PEER_SUB_MAX)
 		rc = kv_get(local_kv(req), (const uint8_t *)a->key,
 		            a->sub.sub_val, a->sub.sub_len,
 		            a->want_value ? &val : NULL, &len, &ver);
@@ -245,6 +263,10 @@ static int peer_kv_read(rpc_req *req, void *args, void *res)
 	if (a->sub.sub_len > PEER_SUB_MAX || a->len == 0 ||
 	    a->len > PEER_VAL_MAX) {
 		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	if (catching_up(req)) {
+		rc = MAGMA_EUNAVAIL;
 		goto out;
 	}
 	buf = malloc(a->len);
@@ -350,6 +372,10 @@ static int peer_kv_scan(rpc_req *req, void *args, void *res)
 		rc = MAGMA_EINVAL;
 		goto out;
 	}
+	if (catching_up(req)) {
+		rc = MAGMA_EUNAVAIL;
+		goto out;
+	}
 	/* One record more than asked: it is the continuation. */
 	rc = kv_scan(local_kv(req), (const uint8_t *)a->key,
 	             a->prefix.prefix_len ? a->prefix.prefix_val : NULL,
@@ -390,6 +416,43 @@ static int peer_kv_stat(rpc_req *req, void *args, void *res)
 	return 0;
 }
 
+/* ---- replication and repair (kv_net.c, repair.c) ---- */
+
+static int peer_kv_apply(rpc_req *req, void *args, void *res)
+{
+	peer_apply_args *a = args;
+	peer_apply_res *r = res;
+	struct magmad *d = node(req);
+	int rc = MAGMA_EUNAVAIL;
+
+	if (d->net != NULL)
+		rc = kv_net_serve_apply(d->net, a, r);
+	if (rc < 0 && rc != MAGMA_ECONFLICT && rc != MAGMA_EEXIST &&
+	    rc != MAGMA_ENOENT)
+		clear((xdrproc_t)xdr_peer_apply_res, r, sizeof(*r));
+	reply(req, &a->hdr, &r->rh, rc);
+	return 0;
+}
+
+static int peer_range_digest(rpc_req *req, void *args, void *res)
+{
+	peer_digest_args *a = args;
+	peer_digest_res *r = res;
+
+	reply(req, &a->hdr, &r->rh,
+	      repair_serve_digest(node(req)->store, a, r));
+	return 0;
+}
+
+static int peer_range_pull(rpc_req *req, void *args, void *res)
+{
+	peer_pull_args *a = args;
+	peer_pull_res *r = res;
+
+	reply(req, &a->hdr, &r->rh, repair_serve_pull(node(req)->store, a, r));
+	return 0;
+}
+
 /* ---- the table of rows ---- */
 
 #define ROW(name, at, rt, fn)                                                  \
@@ -406,8 +469,8 @@ static const rpc_proc peer_procs[] = {
 	        ROW("HELLO", peer_hello_args, peer_hello_res, peer_hello),
 	[PEERPROC_TABLE_GET] =
 	        ROW("TABLE_GET", peer_hdr, peer_table_res, peer_table_get),
-	[PEERPROC_TABLE_PUT] =
-	        ROW("TABLE_PUT", peer_table_put_args, peer_status_res, NULL),
+	[PEERPROC_TABLE_PUT] = ROW("TABLE_PUT", peer_table_put_args,
+	                           peer_status_res, member_srv_table_put),
 	[PEERPROC_KV_GET] =
 	        ROW("KV_GET", peer_get_args, peer_get_res, peer_kv_get),
 	[PEERPROC_KV_READ] =
@@ -415,15 +478,19 @@ static const rpc_proc peer_procs[] = {
 	[PEERPROC_KV_SCAN] =
 	        ROW("KV_SCAN", peer_scan_args, peer_scan_res, peer_kv_scan),
 	[PEERPROC_KV_APPLY] =
-	        ROW("KV_APPLY", peer_apply_args, peer_apply_res, NULL),
+	        ROW("KV_APPLY", peer_apply_args, peer_apply_res, peer_kv_apply),
 	[PEERPROC_KV_SYNC] =
 	        ROW("KV_SYNC", peer_hdr, peer_status_res, peer_kv_sync),
 	[PEERPROC_KV_STAT] =
 	        ROW("KV_STAT", peer_hdr, peer_stat_res, peer_kv_stat),
-	[PEERPROC_RANGE_DIGEST] =
-	        ROW("RANGE_DIGEST", peer_digest_args, peer_digest_res, NULL),
-	[PEERPROC_RANGE_PULL] =
-	        ROW("RANGE_PULL", peer_pull_args, peer_pull_res, NULL),
+	[PEERPROC_RANGE_DIGEST] = ROW("RANGE_DIGEST", peer_digest_args,
+	                              peer_digest_res, peer_range_digest),
+	[PEERPROC_RANGE_PULL] = ROW("RANGE_PULL", peer_pull_args, peer_pull_res,
+	                            peer_range_pull),
+	[PEERPROC_JOIN] =
+	        ROW("JOIN", peer_join_args, peer_join_res, member_srv_join),
+	[PEERPROC_MEMBER_SET] = ROW("MEMBER_SET", peer_member_set_args,
+	                            peer_join_res, member_srv_member_set),
 };
 
 const rpc_program peer_program = { MAGMA_PEER_PROGRAM, MAGMA_PEER_V1,

@@ -523,6 +523,97 @@ int ring_placement(const ring *rg, const uint8_t key[RING_KEY_LEN],
 	return walk(rg, key, RING_VIEW_PLACEMENT, out, max, n);
 }
 
+void ring_key_inc(uint8_t key[RING_KEY_LEN])
+{
+	for (int i = RING_KEY_LEN - 1; i >= 0 && ++key[i] == 0; i--)
+		;
+}
+
+void ring_key_dec(uint8_t key[RING_KEY_LEN])
+{
+	for (int i = RING_KEY_LEN - 1; i >= 0 && key[i]-- == 0; i--)
+		;
+}
+
+/* One arc's owners: the list and whether they form the same set as b. */
+struct arc_owners {
+	uint8_t id[RING_R_MAX][RING_ID_LEN];
+	size_t n;
+};
+
+static int arc_has(const struct arc_owners *a, const uint8_t id[RING_ID_LEN])
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->id[i], id, RING_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int arc_same_set(const struct arc_owners *a, const struct arc_owners *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!arc_has(b, a->id[i]))
+			return 0;
+	return 1;
+}
+
+/* Owners of token i's arc; n = 0 when the view admits no member. */
+static void arc_at(const ring *rg, size_t i, int view, struct arc_owners *a)
+{
+	if (walk(rg, rg->tok[i].pos, view, a->id, RING_R_MAX, &a->n) < 0)
+		a->n = 0;
+}
+
+int ring_arcs(const ring *rg, const uint8_t id[RING_ID_LEN], int view,
+              ring_arc_fn fn, void *arg)
+{
+	struct arc_owners first, cur, run;
+	size_t start = 0, i;
+	const uint8_t *lo;
+	int rc;
+
+	if (!rg || !id || !fn)
+		return MAGMA_EINVAL;
+	if (rg->ntok == 0 || mem_find(rg, id) < 0)
+		return 0;
+	/* Start where the owner set changes, so no run is cut at index 0. */
+	arc_at(rg, rg->ntok - 1, view, &first);
+	for (i = 0; i < rg->ntok; i++) {
+		arc_at(rg, i, view, &cur);
+		if (!arc_same_set(&cur, &first))
+			break;
+		first = cur;
+	}
+	if (i == rg->ntok) { /* one set all round: the whole ring */
+		if (!arc_has(&first, id))
+			return 0;
+		return fn(arg, rg->tok[0].pos, rg->tok[0].pos, first.id,
+		          first.n);
+	}
+	start = i;
+	run = cur;
+	lo = rg->tok[start ? start - 1 : rg->ntok - 1].pos;
+	for (size_t s = 1; s <= rg->ntok; s++) {
+		size_t at = (start + s) % rg->ntok;
+		size_t prev = (start + s - 1) % rg->ntok;
+		if (s < rg->ntok) {
+			arc_at(rg, at, view, &cur);
+			if (arc_same_set(&cur, &run))
+				continue;
+		}
+		/* The run ends with token prev's arc. */
+		if (arc_has(&run, id) &&
+		    memcmp(lo, rg->tok[prev].pos, RING_KEY_LEN) != 0 &&
+		    (rc = fn(arg, lo, rg->tok[prev].pos, run.id, run.n)) != 0)
+			return rc;
+		lo = rg->tok[prev].pos;
+		run = cur;
+	}
+	return 0;
+}
+
 static uint64_t be64(const uint8_t *p)
 {
 	uint64_t v = 0;

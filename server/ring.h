@@ -128,6 +128,26 @@ int ring_owners(const ring *rg, const uint8_t key[RING_KEY_LEN],
 int ring_placement(const ring *rg, const uint8_t key[RING_KEY_LEN],
                    uint8_t out[][RING_ID_LEN], size_t max, size_t *n);
 
+/* The ranges of the ring whose owner set (in view) includes member id,
+ * for repair and data movement: fn(arg, lo, hi, owners, n) for each
+ * maximal run of consecutive token arcs with the same SET of owners, as
+ * the arc (lo, hi]: lo exclusive, hi inclusive, wrapping past the top;
+ * lo == hi is the whole ring.  owners[0..n-1] is the owner list of the
+ * run's first arc (primary first).  fn returns 0 to go on, or non-zero
+ * to stop: ring_arcs then returns that value.  Runs come in ring order
+ * from an arbitrary start.  0 and no call when id owns nothing (also
+ * when absent).  O(tokens * r). */
+typedef int (*ring_arc_fn)(void *arg, const uint8_t lo[RING_KEY_LEN],
+                           const uint8_t hi[RING_KEY_LEN],
+                           const uint8_t owners[][RING_ID_LEN], size_t n);
+int ring_arcs(const ring *rg, const uint8_t id[RING_ID_LEN], int view,
+              ring_arc_fn fn, void *arg);
+
+/* key + 1 and key - 1 on the ring (modulo 2^160): between the arcs'
+ * (lo, hi] and a store's [start, end) ranges. */
+void ring_key_inc(uint8_t key[RING_KEY_LEN]);
+void ring_key_dec(uint8_t key[RING_KEY_LEN]);
+
 /* The fraction (0..1) of the keyspace of which member id is the primary
  * in the given view, computed exactly from the token arcs.  0 for a
  * member the view does not admit; MAGMA_ENOENT if absent.  O(tokens). */

@@ -179,6 +179,9 @@ int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
 	((uint8_t *)v.mv_data)[8] = flags;
 	if (vallen)
 		memcpy((uint8_t *)v.mv_data + STORE_HDR, val, vallen);
+	if (s->collect &&
+	    (rc = store_collect_note(s, mk, ver, flags, val, vallen)))
+		return rc;
 	if (!(flags & STORE_REC_TOMBSTONE))
 		return 0;
 	tidx_key(&ik, ib, store_get_be64(val), mk);
@@ -494,7 +497,7 @@ static int op_apply(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
 }
 
 /* Run every op of the batch in txn; stops at the first failure. */
-static int batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n)
+int store_batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n)
 {
 	int rc = 0;
 
@@ -509,7 +512,7 @@ static int batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n)
 
 /* Bytes a batch may add to the file: values and keys, with room for
  * page headers, split branches and the free list. */
-static uint64_t batch_need(const kv_batch *b, size_t n)
+uint64_t store_batch_need(const kv_batch *b, size_t n)
 {
 	uint64_t need = 256u << 10;
 
@@ -590,8 +593,8 @@ static int local_apply(kv *k, const kv_batch *b, size_t n, int durability)
 		return 0;
 	if (!b)
 		return MAGMA_EINVAL;
-	if ((rc = store_write_begin(s, &txn, batch_need(b, n))) ||
-	    (rc = batch_run(s, txn, b, n)))
+	if ((rc = store_write_begin(s, &txn, store_batch_need(b, n))) ||
+	    (rc = store_batch_run(s, txn, b, n)))
 		goto out;
 	rc = store_write_commit(txn);
 	txn = NULL; /* commit frees it, even on failure */

@@ -120,6 +120,32 @@ typedef struct store_replica_stats {
 int store_apply_replica(store *s, const store_rec *recs, size_t n,
                         store_replica_stats *st);
 
+/* The primary's side of a write: apply batches as kv_apply does (the
+ * kv.h conditions checked here), and hand back every record the write
+ * produced exactly as committed (version, flags, value; deletes as
+ * tombstones), in the order written, for forwarding to the backups with
+ * store_apply_replica.  Needs STORE_TOMBSTONES (MAGMA_EINVAL otherwise:
+ * a real delete could not be forwarded).
+ *
+ * One synced write transaction; each batch entry (one ring key) runs in
+ * a nested transaction, so when an entry's condition fails
+ * (MAGMA_ECONFLICT, MAGMA_EEXIST, MAGMA_ENOENT) the entries before it
+ * are still committed: the call then returns 0 with out->failed = its
+ * index and out->failed_rc = the code (out->failed == n and failed_rc
+ * 0 when all applied).  Any other failure returns its code and nothing
+ * is applied.  out->recs (malloc'd, may be NULL when nrecs is 0) is
+ * freed with store_applied_free; out is set on a 0 return only. */
+typedef struct store_applied {
+	store_rec *recs; /* each rec's sub and val are owned by it */
+	size_t nrecs;
+	size_t failed;
+	int failed_rc;
+} store_applied;
+
+int store_apply_collect(store *s, const kv_batch *b, size_t n,
+                        store_applied *out);
+void store_applied_free(store_applied *a);
+
 /* Conflicts resolved here since the store was created (persistent). */
 int store_conflicts(store *s, uint64_t *n);
 

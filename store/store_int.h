@@ -28,6 +28,10 @@ struct store {
 	int dfd;        /* owned: O_DIRECT descriptor of it, or -1 */
 	uint8_t *zeros; /* owned: STORE_ZERO_BUF zero bytes for growth */
 	int grow_off;   /* growth failed for lack of space: stop trying */
+	/* Set by store_apply_collect for the length of its write
+	 * transaction (LMDB runs one writer at a time): store_rec_write
+	 * then notes every record it writes. */
+	struct store_collect *collect;
 };
 
 /* A decoded record value; the pointer is into LMDB's map, valid until
@@ -76,6 +80,13 @@ int store_rec_lookup(store *s, MDB_txn *txn, const MDB_val *mk, store_raw *r,
 int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
                     const store_raw *old, uint64_t ver, uint8_t flags,
                     const void *val, size_t vallen);
+/* Note a record just written (store_apply_collect); 0 or MAGMA_ENOMEM. */
+int store_collect_note(store *s, const MDB_val *mk, uint64_t ver, uint8_t flags,
+                       const void *val, size_t vallen);
+/* kv_apply's work inside txn: every op of b[0..n), stopping at the first
+ * failure; and the bytes such a batch may add to the file. */
+int store_batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n);
+uint64_t store_batch_need(const kv_batch *b, size_t n);
 /* Begin a write transaction with the file grown ahead for need bytes. */
 int store_write_begin(store *s, MDB_txn **txn, uint64_t need);
 int store_read_begin(store *s, MDB_txn **txn);

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "merr.h"
@@ -569,5 +570,126 @@ int store_purge_tombstones(store *s, uint64_t older_than_ns, size_t max,
 out:
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- the primary's apply, with the records it wrote ---- */
+
+struct store_collect {
+	store_rec *recs;
+	size_t n, cap;
+};
+
+int store_collect_note(store *s, const MDB_val *mk, uint64_t ver, uint8_t flags,
+                       const void *val, size_t vallen)
+{
+	struct store_collect *c = s->collect;
+	size_t sublen = mk->mv_size - KV_KEY_LEN;
+	store_rec *r;
+	uint8_t *buf;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 16;
+		store_rec *p = realloc(c->recs, ncap * sizeof(*p));
+		if (!p)
+			return MAGMA_ENOMEM;
+		c->recs = p;
+		c->cap = ncap;
+	}
+	/* One block per record: sub then value; rec.sub owns it. */
+	if (!(buf = malloc(sublen + vallen + 1)))
+		return MAGMA_ENOMEM;
+	r = &c->recs[c->n++];
+	memcpy(r->key, mk->mv_data, KV_KEY_LEN);
+	memcpy(buf, (const uint8_t *)mk->mv_data + KV_KEY_LEN, sublen);
+	if (vallen)
+		memcpy(buf + sublen, val, vallen);
+	r->sub = buf;
+	r->sublen = sublen;
+	r->val = buf + sublen;
+	r->vallen = vallen;
+	r->version = ver;
+	r->flags = flags;
+	return 0;
+}
+
+static void collect_truncate(struct store_collect *c, size_t n)
+{
+	while (c->n > n)
+		free((void *)c->recs[--c->n].sub);
+}
+
+void store_applied_free(store_applied *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nrecs; i++)
+		free((void *)a->recs[i].sub);
+	free(a->recs);
+	a->recs = NULL;
+	a->nrecs = 0;
+}
+
+static int cond_failure(int rc)
+{
+	return rc == MAGMA_ECONFLICT || rc == MAGMA_EEXIST ||
+	       rc == MAGMA_ENOENT;
+}
+
+int store_apply_collect(store *s, const kv_batch *b, size_t n,
+                        store_applied *out)
+{
+	struct store_collect c = { NULL, 0, 0 };
+	MDB_txn *txn = NULL, *child = NULL;
+	size_t i = 0;
+	int rc = 0, frc = 0;
+
+	if (!s || !out || (n && !b) || !s->tombstones)
+		return MAGMA_EINVAL;
+	if (n && (rc = store_write_begin(s, &txn, store_batch_need(b, n))))
+		goto out;
+	s->collect = &c;
+	for (i = 0; i < n; i++) {
+		size_t mark = c.n;
+
+		if ((rc = store_err(mdb_txn_begin(s->env, txn, 0, &child),
+		                    "mdb_txn_begin(nested)")))
+			break;
+		rc = store_batch_run(s, child, &b[i], 1);
+		if (rc) {
+			mdb_txn_abort(child);
+			child = NULL;
+			collect_truncate(&c, mark);
+			if (cond_failure(rc)) {
+				frc = rc;
+				rc = 0;
+			}
+			break;
+		}
+		rc = store_err(mdb_txn_commit(child), "mdb_txn_commit(nested)");
+		child = NULL;
+		if (rc)
+			break;
+	}
+	s->collect = NULL;
+	if (rc)
+		goto out;
+	if (txn) {
+		rc = store_write_commit(txn);
+		txn = NULL; /* commit frees it, even on failure */
+		if (rc)
+			goto out;
+	}
+	out->recs = c.recs;
+	out->nrecs = c.n;
+	out->failed = frc ? i : n;
+	out->failed_rc = frc;
+	c.recs = NULL;
+	c.n = 0;
+out:
+	s->collect = NULL;
+	mdb_txn_abort(txn);
+	collect_truncate(&c, 0);
+	free(c.recs);
 	return rc;
 }

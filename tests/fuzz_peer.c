@@ -32,7 +32,7 @@
 #include "store.h"
 #include "tests/fuzz.h"
 
-#define PEERPROCS 12
+#define PEERPROCS 14 /* NULL .. MEMBER_SET */
 #define FZ_XID 0x12345678u
 #define FZ_OUT (RPC_MAX_RECORD + 64)
 

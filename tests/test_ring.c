@@ -1003,6 +1003,124 @@ static void test_movement(void)
 	movement(100);
 }
 
+/* ---- arcs (repair) ---- */
+
+typedef struct arcs_acc {
+	uint8_t lo[4096][RING_KEY_LEN], hi[4096][RING_KEY_LEN];
+	uint8_t own[4096][RING_R_MAX][RING_ID_LEN];
+	size_t nown[4096];
+	size_t n;
+} arcs_acc;
+
+static int arcs_keep(void *arg, const uint8_t lo[RING_KEY_LEN],
+                     const uint8_t hi[RING_KEY_LEN],
+                     const uint8_t owners[][RING_ID_LEN], size_t n)
+{
+	arcs_acc *a = arg;
+
+	if (a->n == 4096)
+		return 7;
+	memcpy(a->lo[a->n], lo, RING_KEY_LEN);
+	memcpy(a->hi[a->n], hi, RING_KEY_LEN);
+	memcpy(a->own[a->n], owners, n * RING_ID_LEN);
+	a->nown[a->n] = n;
+	a->n++;
+	return 0;
+}
+
+/* k in (lo, hi] on the ring; lo == hi is the whole ring. */
+static int in_arc(const uint8_t *k, const uint8_t *lo, const uint8_t *hi)
+{
+	int c = memcmp(lo, hi, RING_KEY_LEN);
+
+	if (c == 0)
+		return 1;
+	if (c < 0)
+		return memcmp(k, lo, RING_KEY_LEN) > 0 &&
+		       memcmp(k, hi, RING_KEY_LEN) <= 0;
+	return memcmp(k, lo, RING_KEY_LEN) > 0 ||
+	       memcmp(k, hi, RING_KEY_LEN) <= 0;
+}
+
+/* A key lies in one of a member's arcs exactly when the member is among
+ * its owners (placement view), and the arc's owner set is the key's. */
+static void test_arcs(void)
+{
+	static arcs_acc acc;
+	uint8_t key[RING_KEY_LEN], own[RING_R_MAX][RING_ID_LEN];
+	uint8_t one[RING_KEY_LEN] = { 0 }, max[RING_KEY_LEN];
+	ring_member m = mk(3, 100, RING_JOINING), d = mk(4, 100, RING_DOWN);
+	ring *rg = mk_ring(2, 0, 3);
+	uint64_t s = 99;
+	size_t n, total = 0;
+
+	CU_ASSERT_FATAL(rg != NULL);
+	CU_ASSERT_EQUAL(ring_add(rg, &m), 0);
+	CU_ASSERT_EQUAL(ring_add(rg, &d), 0);
+	for (unsigned who = 0; who < 5; who++) {
+		ring_member w = mk(who, 100, RING_UP);
+		acc.n = 0;
+		CU_ASSERT_EQUAL(ring_arcs(rg, w.id, RING_VIEW_PLACEMENT,
+		                          arcs_keep, &acc),
+		                0);
+		if (who == 4) { /* down: owns nothing in placement */
+			CU_ASSERT_EQUAL(acc.n, 0);
+			continue;
+		}
+		CU_ASSERT(acc.n > 10);
+		total += acc.n;
+		for (int t = 0; t < 3000; t++) {
+			size_t hit = SIZE_MAX;
+			rand_bytes(&s, key, RING_KEY_LEN);
+			CU_ASSERT_EQUAL(
+			        ring_placement(rg, key, own, RING_R_MAX, &n),
+			        0);
+			for (size_t i = 0; i < acc.n; i++)
+				if (in_arc(key, acc.lo[i], acc.hi[i])) {
+					CU_ASSERT(hit ==
+					          SIZE_MAX); /* disjoint */
+					hit = i;
+				}
+			CU_ASSERT_EQUAL(hit != SIZE_MAX, has_id(own, n, w.id));
+			if (hit != SIZE_MAX)
+				CU_ASSERT(set_equal(acc.own[hit], acc.nown[hit],
+				                    own, n));
+		}
+	}
+	CU_ASSERT(total > 0);
+	/* Stopping early returns the callback's value. */
+	acc.n = 4096;
+	CU_ASSERT_EQUAL(
+	        ring_arcs(rg, m.id, RING_VIEW_PLACEMENT, arcs_keep, &acc), 7);
+	/* One member: the whole ring, lo == hi. */
+	ring_free(rg);
+	rg = mk_ring(2, 0, 1);
+	m = mk(0, 100, RING_UP);
+	acc.n = 0;
+	CU_ASSERT_EQUAL(ring_arcs(rg, m.id, RING_VIEW_OWNERS, arcs_keep, &acc),
+	                0);
+	CU_ASSERT_EQUAL(acc.n, 1);
+	CU_ASSERT(memcmp(acc.lo[0], acc.hi[0], RING_KEY_LEN) == 0);
+	/* Absent member, bad arguments. */
+	d = mk(77, 100, RING_UP);
+	acc.n = 0;
+	CU_ASSERT_EQUAL(ring_arcs(rg, d.id, RING_VIEW_OWNERS, arcs_keep, &acc),
+	                0);
+	CU_ASSERT_EQUAL(acc.n, 0);
+	CU_ASSERT_EQUAL(ring_arcs(rg, NULL, 0, arcs_keep, &acc), MAGMA_EINVAL);
+	ring_free(rg);
+	/* Key arithmetic wraps. */
+	memset(max, 0xff, sizeof(max));
+	ring_key_inc(max);
+	CU_ASSERT(memcmp(max, one, RING_KEY_LEN) == 0);
+	ring_key_dec(max);
+	memset(one, 0xff, sizeof(one));
+	CU_ASSERT(memcmp(max, one, RING_KEY_LEN) == 0);
+	one[19] = 0xfe;
+	ring_key_dec(max);
+	CU_ASSERT(memcmp(max, one, RING_KEY_LEN) == 0);
+}
+
 static CU_TestInfo ring_tests[] = {
 	{ "arguments, errors, epoch, iteration", test_args },
 	{ "owners match a brute-force model, wrap-around", test_model },
@@ -1015,6 +1133,7 @@ static CU_TestInfo ring_tests[] = {
 	{ "max/mean load <= 1.10 over 100 members", test_balance },
 	{ "weight 200 gets twice the share", test_weight },
 	{ "join/leave moves ~r/(N+1) of the keys", test_movement },
+	{ "arcs of a member match its keys (repair)", test_arcs },
 	CU_TEST_INFO_NULL,
 };
 

@@ -20,6 +20,8 @@ int unit_suite_config(void);
 int unit_suite_fs(void);
 int unit_suite_tls(void);
 int unit_suite_ring(void);
+int unit_suite_member(void);
+int unit_suite_repl(void);
 
 /* A fresh, empty directory under /tmp, made with mkdtemp.  The runner
  * owns the returned string (valid until exit) and removes the directory

@@ -26,7 +26,8 @@ static const struct unit_suite {
 	{ "fh", unit_suite_fh },       { "xdr", unit_suite_xdr },
 	{ "nfs3", unit_suite_nfs3 },   { "config", unit_suite_config },
 	{ "fs", unit_suite_fs },       { "tls", unit_suite_tls },
-	{ "ring", unit_suite_ring },
+	{ "ring", unit_suite_ring },   { "member", unit_suite_member },
+	{ "repl", unit_suite_repl },
 };
 
 #define UNIT_NSUITES (sizeof(unit_suites) / sizeof(unit_suites[0]))

@@ -1,0 +1,1191 @@
+/* kv_net.c - the network kv backend: routing by the ring, reads with
+ * fail-over, writes through the primary, the primary's forward to the
+ * backups, and the KV_APPLY handler's work (contract in kv_net.h). */
+#include "kv_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keys.h"
+#include "magma_peer.h"
+#include "merr.h"
+#include "mlog.h"
+#include "peer_client.h"
+
+#define POOL_IDLE_MAX 8 /* idle connections kept per peer and kind */
+#define SUSPECT_MAX 64  /* suspects remembered */
+#define CALL_BYTES                                                             \
+	(1u << 20) /* op bytes per KV_APPLY call (one entry                    \
+	            * more always fits RPC_MAX_RECORD) */
+
+typedef struct pool_ent {
+	char addr[RING_ADDR_MAX];
+	int kind;
+	peer_client *idle[POOL_IDLE_MAX];
+	size_t n;
+	struct pool_ent *next;
+} pool_ent;
+
+typedef struct suspect {
+	uint8_t id[RING_ID_LEN];
+	long until; /* monotonic ms */
+} suspect;
+
+struct kv_net {
+	kv kv; /* first: kv_net_kv hands out &kn->kv */
+	store *local;
+	kv *lkv;
+	uint8_t self[RING_ID_LEN];
+	uint8_t psk[32];
+	pthread_rwlock_t vlock;       /* the routes: */
+	ring *view;                   /* the table */
+	uint8_t (*down)[RING_ID_LEN]; /* members down in the view */
+	size_t ndown;
+	int alone; /* atomic: no table, or this node its only member */
+	unsigned timeout_ms;
+	kv_net_down_fn peer_down;
+	kv_net_epoch_fn saw_epoch;
+	void *hook_arg;
+	peer_client_opts opts[3]; /* front end, forward, repair */
+	int serving;              /* atomic */
+	pthread_mutex_t mu;       /* pool and suspects */
+	pool_ent *pool;
+	suspect sus[SUSPECT_MAX];
+};
+
+/* One owner of a key as routing found it. */
+typedef struct owner {
+	uint8_t id[RING_ID_LEN];
+	char addr[RING_ADDR_MAX];
+	int self;
+	int down; /* down in membership's view: not tried */
+} owner;
+
+typedef struct route {
+	owner o[RING_R_MAX]; /* owners view, primary first */
+	size_t n;
+	owner x[RING_R_MAX]; /* placement-only extras (joining nodes) */
+	size_t nx;
+	uint64_t epoch;
+	int local_only; /* no table, or this node alone */
+} route;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static kv_net *net_of(kv *k)
+{
+	return (kv_net *)k;
+}
+
+/* ---- routing ---- */
+
+/* Under vlock. */
+static int down_locked(kv_net *kn, const uint8_t id[RING_ID_LEN])
+{
+	for (size_t i = 0; i < kn->ndown; i++)
+		if (memcmp(kn->down[i], id, RING_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int owner_fill(kv_net *kn, const ring *rg, const uint8_t id[RING_ID_LEN],
+                      owner *o)
+{
+	ring_member m;
+	int rc = ring_member_find(rg, id, &m);
+
+	if (rc < 0)
+		return rc;
+	memcpy(o->id, id, RING_ID_LEN);
+	snprintf(o->addr, sizeof(o->addr), "%s", m.peer);
+	o->self = memcmp(id, kn->self, RING_ID_LEN) == 0;
+	o->down = !o->self && down_locked(kn, id);
+	return 0;
+}
+
+/* The owners of key in the current view; with_extras adds the
+ * placement view's members that are not owners (writes). */
+static int route_key(kv_net *kn, const uint8_t key[KV_KEY_LEN], int with_extras,
+                     route *r)
+{
+	uint8_t ids[RING_R_MAX][RING_ID_LEN], pl[RING_R_MAX][RING_ID_LEN];
+	size_t n = 0, np = 0, count = 0;
+	const ring *rg;
+	int rc = 0;
+
+	r->n = r->nx = 0;
+	r->epoch = 0;
+	/* The one-node case costs one atomic load: no lock, no lookup. */
+	r->local_only = __atomic_load_n(&kn->alone, __ATOMIC_ACQUIRE);
+	if (r->local_only)
+		return 0;
+	pthread_rwlock_rdlock(&kn->vlock);
+	rg = kn->view;
+	if (rg == NULL || ring_count(rg, &count) < 0 || count == 0) {
+		r->local_only = 1;
+		goto out;
+	}
+	if (count == 1) {
+		ring_member m;
+		if (ring_member_at(rg, 0, &m) == 0 &&
+		    memcmp(m.id, kn->self, RING_ID_LEN) == 0) {
+			r->local_only = 1;
+			goto out;
+		}
+	}
+	(void)ring_epoch(rg, &r->epoch);
+	if ((rc = ring_owners(rg, key, ids, RING_R_MAX, &n)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = owner_fill(kn, rg, ids[i], &r->o[r->n++]);
+	if (rc == 0 && with_extras &&
+	    ring_placement(rg, key, pl, RING_R_MAX, &np) == 0) {
+		for (size_t i = 0; i < np && rc == 0; i++) {
+			size_t j;
+			for (j = 0; j < n && memcmp(ids[j], pl[i], RING_ID_LEN);
+			     j++)
+				;
+			if (j == n)
+				rc = owner_fill(kn, rg, pl[i], &r->x[r->nx++]);
+		}
+	}
+out:
+	pthread_rwlock_unlock(&kn->vlock);
+	return rc;
+}
+
+static int same_owners(const route *a, const route *b)
+{
+	if (a->local_only != b->local_only || a->n != b->n || a->nx != b->nx)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->o[i].id, b->o[i].id, RING_ID_LEN))
+			return 0;
+	for (size_t i = 0; i < a->nx; i++)
+		if (memcmp(a->x[i].id, b->x[i].id, RING_ID_LEN))
+			return 0;
+	return 1;
+}
+
+/* ---- suspects ---- */
+
+static int is_suspect(kv_net *kn, const uint8_t id[RING_ID_LEN], long now)
+{
+	int s = 0;
+
+	pthread_mutex_lock(&kn->mu);
+	for (size_t i = 0; i < SUSPECT_MAX && !s; i++)
+		s = kn->sus[i].until > now &&
+		    memcmp(kn->sus[i].id, id, RING_ID_LEN) == 0;
+	pthread_mutex_unlock(&kn->mu);
+	return s;
+}
+
+void kv_net_suspect(kv_net *kn, const uint8_t id[RING_ID_LEN], int rc)
+{
+	char hex[2 * RING_ID_LEN + 1];
+	long now = now_ms();
+	size_t slot = 0;
+
+	pthread_mutex_lock(&kn->mu);
+	for (size_t i = 0; i < SUSPECT_MAX; i++) {
+		if (memcmp(kn->sus[i].id, id, RING_ID_LEN) == 0) {
+			slot = i;
+			break;
+		}
+		if (kn->sus[i].until < kn->sus[slot].until)
+			slot = i;
+	}
+	memcpy(kn->sus[slot].id, id, RING_ID_LEN);
+	kn->sus[slot].until = now + KV_NET_SUSPECT_MS;
+	pthread_mutex_unlock(&kn->mu);
+	keys_hex(id, RING_ID_LEN, hex);
+	LOG_W("peer %s failed: %s; suspect", hex, magma_strerror(rc));
+	if (kn->peer_down)
+		kn->peer_down(kn->hook_arg, id, rc);
+}
+
+/* The order to try owners in: as routed, suspects last, and this node
+ * left out while it catches up. */
+static size_t try_order(kv_net *kn, const route *r, const owner **out)
+{
+	long now = now_ms();
+	size_t k = 0;
+	int serving = kv_net_serving(kn);
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < r->n; i++) {
+			const owner *o = &r->o[i];
+			int sus;
+			if ((o->self && !serving) || o->down)
+				continue;
+			sus = !o->self && is_suspect(kn, o->id, now);
+			if (sus == (pass == 1))
+				out[k++] = o;
+		}
+	return k;
+}
+
+/* Failures that say "this owner did not serve the call": try the next. */
+static int failover_error(int rc)
+{
+	return rc == MAGMA_EUNAVAIL || rc == MAGMA_EPROTO ||
+	       rc == MAGMA_ECRYPTO || rc == MAGMA_ENOTSUPP ||
+	       rc == MAGMA_EGARBAGE || rc == MAGMA_ESYS || rc == MAGMA_EACCES;
+}
+
+/* ---- the pool of connections ---- */
+
+static uint64_t view_epoch(kv_net *kn)
+{
+	uint64_t e = 0;
+
+	pthread_rwlock_rdlock(&kn->vlock);
+	if (kn->view)
+		(void)ring_epoch(kn->view, &e);
+	pthread_rwlock_unlock(&kn->vlock);
+	return e;
+}
+
+int kv_net_get_client(kv_net *kn, const char *addr, int kind, peer_client **out)
+{
+	peer_client *pc = NULL;
+	pool_ent *e;
+	uint64_t epoch = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&kn->mu);
+	for (e = kn->pool; e; e = e->next)
+		if (e->kind == kind && strcmp(e->addr, addr) == 0)
+			break;
+	if (e && e->n)
+		pc = e->idle[--e->n];
+	pthread_mutex_unlock(&kn->mu);
+	if (pc == NULL)
+		rc = peer_client_new(addr, kn->psk, kn->self, &kn->opts[kind],
+		                     &pc);
+	if (rc < 0)
+		return rc;
+	epoch = view_epoch(kn);
+	peer_client_set_epoch(pc, epoch);
+	*out = pc;
+	return 0;
+}
+
+void kv_net_put_client(kv_net *kn, peer_client *pc, int kind, int ok)
+{
+	const char *addr = peer_client_addr(pc);
+	pool_ent *e, *add = NULL;
+	uint64_t seen = peer_client_seen_epoch(pc);
+
+	if (kn->saw_epoch && seen > view_epoch(kn))
+		kn->saw_epoch(kn->hook_arg, seen, NULL);
+
+	if (!ok) {
+		peer_client_free(pc);
+		return;
+	}
+	pthread_mutex_lock(&kn->mu);
+	for (e = kn->pool; e; e = e->next)
+		if (e->kind == kind && strcmp(e->addr, addr) == 0)
+			break;
+	if (e == NULL && (add = calloc(1, sizeof(*add))) != NULL) {
+		snprintf(add->addr, sizeof(add->addr), "%s", addr);
+		add->kind = kind;
+		add->next = kn->pool;
+		kn->pool = e = add;
+	}
+	if (e && e->n < POOL_IDLE_MAX) {
+		e->idle[e->n++] = pc;
+		pc = NULL;
+	}
+	pthread_mutex_unlock(&kn->mu);
+	peer_client_free(pc);
+}
+
+/* ---- reads ---- */
+
+typedef struct read_op {
+	int kind; /* 0 get, 1 read, 2 scan */
+	const uint8_t *key;
+	const void *sub;
+	size_t sublen;
+	/* get */
+	void **val;
+	size_t *vallen;
+	uint64_t *ver;
+	/* read */
+	size_t off, len;
+	void *buf;
+	size_t *got;
+	/* scan */
+	const void *prefix, *from;
+	size_t prefixlen, fromlen, max;
+	kv_scan_fn fn;
+	void *arg;
+	/* scan progress, for a fail-over that must not repeat records */
+	uint8_t last[KV_SUB_MAX];
+	size_t lastlen, seen;
+	int have_last, user_rc;
+} read_op;
+
+/* Bytewise order, a prefix first (as the store's). */
+static int sub_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int scan_filter(void *arg, const void *sub, size_t sublen,
+                       const void *val, size_t vallen, uint64_t ver)
+{
+	read_op *op = arg;
+	int rc;
+
+	if (op->have_last && sub_cmp(sub, sublen, op->last, op->lastlen) <= 0)
+		return 0; /* delivered before a fail-over */
+	rc = op->fn(op->arg, sub, sublen, val, vallen, ver);
+	if (rc < 0) {
+		op->user_rc = rc;
+		return rc;
+	}
+	memcpy(op->last, sub, sublen);
+	op->lastlen = sublen;
+	op->have_last = 1;
+	op->seen++;
+	if (rc == 0 && op->max && op->seen >= op->max)
+		return 1;
+	return rc;
+}
+
+static int read_local(kv_net *kn, read_op *op)
+{
+	kv *l = kn->lkv;
+
+	switch (op->kind) {
+	case 0:
+		return kv_get(l, op->key, op->sub, op->sublen, op->val,
+		              op->vallen, op->ver);
+	case 1:
+		return kv_read(l, op->key, op->sub, op->sublen, op->off,
+		               op->len, op->buf, op->got);
+	default:
+		return kv_scan(l, op->key, op->prefix, op->prefixlen, op->from,
+		               op->fromlen, 0, scan_filter, op);
+	}
+}
+
+static int read_remote(peer_client *pc, read_op *op)
+{
+	switch (op->kind) {
+	case 0:
+		return peer_call_kv_get(pc, op->key, op->sub, op->sublen,
+		                        op->val, op->vallen, op->ver);
+	case 1:
+		return peer_call_kv_read(pc, op->key, op->sub, op->sublen,
+		                         op->off, op->len, op->buf, op->got);
+	default:
+		return peer_call_kv_scan(pc, op->key, op->prefix, op->prefixlen,
+		                         op->from, op->fromlen, 0, scan_filter,
+		                         op);
+	}
+}
+
+static void log_unavail(const uint8_t key[KV_KEY_LEN], const char *what, int rc)
+{
+	char hex[2 * KV_KEY_LEN + 1];
+
+	keys_hex(key, KV_KEY_LEN, hex);
+	LOG_E("resource unavailable: %s of key %s: no owner answered (last: "
+	      "%s)",
+	      what, hex, magma_strerror(rc));
+}
+
+/* The worst time one remote attempt may take (kind 0 clients). */
+static long attempt_ms(kv_net *kn)
+{
+	const peer_client_opts *o = &kn->opts[0];
+
+	return (long)o->connect_ms + o->handshake_ms + o->call_ms;
+}
+
+static int read_run(kv_net *kn, read_op *op)
+{
+	const owner *order[RING_R_MAX];
+	route r;
+	long deadline = now_ms() + (long)kn->timeout_ms;
+	size_t k;
+	int rc = route_key(kn, op->key, 0, &r);
+
+	if (rc < 0 || r.local_only)
+		return rc < 0 ? rc : read_local(kn, op);
+	k = try_order(kn, &r, order);
+	rc = MAGMA_EUNAVAIL;
+	for (size_t i = 0; i < k; i++) {
+		peer_client *pc = NULL;
+
+		if (order[i]->self) {
+			rc = read_local(kn, op);
+			goto done;
+		}
+		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
+			break;
+		if ((rc = kv_net_get_client(kn, order[i]->addr, 0, &pc)) < 0)
+			break;
+		rc = read_remote(pc, op);
+		kv_net_put_client(kn, pc, 0, !failover_error(rc));
+		if (op->user_rc)
+			return op->user_rc;
+		if (!failover_error(rc))
+			goto done;
+		kv_net_suspect(kn, order[i]->id, rc);
+		rc = MAGMA_EUNAVAIL;
+	}
+	log_unavail(op->key, op->kind == 2 ? "scan" : "read", rc);
+	return MAGMA_EUNAVAIL;
+done:
+	if (op->user_rc)
+		return op->user_rc;
+	return rc;
+}
+
+static int net_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                   size_t sublen, void **val, size_t *vallen, uint64_t *ver)
+{
+	read_op op = { .kind = 0,
+		       .key = key,
+		       .sub = sub,
+		       .sublen = sublen,
+		       .val = val,
+		       .vallen = vallen,
+		       .ver = ver };
+
+	return read_run(net_of(k), &op);
+}
+
+static int net_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                    size_t sublen, size_t off, size_t len, void *buf,
+                    size_t *got)
+{
+	read_op op = { .kind = 1,
+		       .key = key,
+		       .sub = sub,
+		       .sublen = sublen,
+		       .off = off,
+		       .len = len,
+		       .buf = buf,
+		       .got = got };
+
+	return read_run(net_of(k), &op);
+}
+
+static int net_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
+                    size_t prefixlen, const void *from, size_t fromlen,
+                    size_t max, kv_scan_fn fn, void *arg)
+{
+	read_op op = { .kind = 2,
+		       .key = key,
+		       .prefix = prefix,
+		       .prefixlen = prefixlen,
+		       .from = from,
+		       .fromlen = fromlen,
+		       .max = max,
+		       .fn = fn,
+		       .arg = arg };
+	kv_net *kn = net_of(k);
+	route r;
+
+	/* The common single-node case: straight through. */
+	if (route_key(kn, key, 0, &r) == 0 && r.local_only)
+		return kv_scan(kn->lkv, key, prefix, prefixlen, from, fromlen,
+		               max, fn, arg);
+	return read_run(kn, &op);
+}
+
+/* ---- KV_APPLY encoding ---- */
+
+static const char empty_bytes[1];
+
+/* Wire form of entries b[0..n): pointers into the caller's buffers. */
+static int batches_to_wire(const kv_batch *b, size_t n, peer_batch **out)
+{
+	peer_batch *w = calloc(n ? n : 1, sizeof(*w));
+
+	if (!w)
+		return MAGMA_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		peer_op *ops = calloc(b[i].nops ? b[i].nops : 1, sizeof(*ops));
+		if (!ops) {
+			for (size_t j = 0; j < i; j++)
+				free(w[j].ops.ops_val);
+			free(w);
+			return MAGMA_ENOMEM;
+		}
+		memcpy(w[i].key, b[i].key, KV_KEY_LEN);
+		for (size_t j = 0; j < b[i].nops; j++) {
+			const kv_op *o = &b[i].ops[j];
+			ops[j].kind = o->kind;
+			ops[j].sub.sub_val =
+			        (char *)(o->sub ? o->sub : empty_bytes);
+			ops[j].sub.sub_len = (u_int)o->sublen;
+			ops[j].val.val_val =
+			        (char *)(o->val ? o->val : empty_bytes);
+			ops[j].val.val_len = (u_int)o->vallen;
+			ops[j].expect = o->expect;
+			ops[j].assigned = 0;
+		}
+		w[i].ops.ops_val = ops;
+		w[i].ops.ops_len = (u_int)b[i].nops;
+	}
+	*out = w;
+	return 0;
+}
+
+static void wire_free(peer_batch *w, size_t n)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(w[i].ops.ops_val);
+	free(w);
+}
+
+static size_t batch_bytes(const kv_batch *b)
+{
+	size_t s = KV_KEY_LEN + 16;
+
+	for (size_t j = 0; j < b->nops; j++)
+		s += b->ops[j].sublen + b->ops[j].vallen + 40;
+	return s;
+}
+
+/* One KV_APPLY call.  *failed is the index the peer reported on a
+ * condition failure. */
+static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
+                      int replica, size_t *failed)
+{
+	peer_apply_args a;
+	peer_apply_res res;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&res, 0, sizeof(res));
+	peer_client_hdr(pc, &a.hdr);
+	a.batches.batches_val = w;
+	a.batches.batches_len = (u_int)n;
+	a.durability = dur;
+	a.replica = replica ? TRUE : FALSE;
+	rc = peer_client_call(pc, PEERPROC_KV_APPLY,
+	                      (xdrproc_t)xdr_peer_apply_args, &a,
+	                      (xdrproc_t)xdr_peer_apply_res, &res);
+	if (rc < 0)
+		return rc;
+	rc = res.rh.status;
+	if (failed)
+		*failed = res.failed;
+	xdr_free((xdrproc_t)xdr_peer_apply_res, (char *)&res);
+	return rc;
+}
+
+/* ---- the primary's forward ---- */
+
+typedef struct fwd_target {
+	owner who;
+	size_t *idx; /* records for it */
+	size_t n;
+	int rc;
+	pthread_t th;
+	int started;
+	kv_net *kn;
+	const store_rec *recs;
+} fwd_target;
+
+/* Records recs[idx[0..n)] as replica batches: one entry per record. */
+static int recs_to_wire(const store_rec *recs, const size_t *idx, size_t n,
+                        peer_batch *w, peer_op *ops)
+{
+	for (size_t i = 0; i < n; i++) {
+		const store_rec *r = &recs[idx[i]];
+		memcpy(w[i].key, r->key, KV_KEY_LEN);
+		ops[i].kind =
+		        (r->flags & STORE_REC_TOMBSTONE) ? KV_DEL : KV_PUT;
+		ops[i].sub.sub_val = (char *)(r->sublen ? r->sub : empty_bytes);
+		ops[i].sub.sub_len = (u_int)r->sublen;
+		ops[i].val.val_val = (char *)(r->vallen ? r->val : empty_bytes);
+		ops[i].val.val_len = (u_int)r->vallen;
+		ops[i].expect = KV_VER_ANY;
+		ops[i].assigned = r->version;
+		w[i].ops.ops_val = &ops[i];
+		w[i].ops.ops_len = 1;
+	}
+	return 0;
+}
+
+static void *fwd_run(void *arg)
+{
+	fwd_target *t = arg;
+	kv_net *kn = t->kn;
+	peer_batch *w = calloc(t->n ? t->n : 1, sizeof(*w));
+	peer_op *ops = calloc(t->n ? t->n : 1, sizeof(*ops));
+	peer_client *pc = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	if (!w || !ops) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	recs_to_wire(t->recs, t->idx, t->n, w, ops);
+	if ((rc = kv_net_get_client(kn, t->who.addr, 1, &pc)) < 0)
+		goto out;
+	while (i < t->n && rc == 0) {
+		size_t j = i, bytes = 0;
+		while (j < t->n && j - i < PEER_BATCHES_MAX &&
+		       (j == i || bytes + t->recs[t->idx[j]].vallen +
+		                                  t->recs[t->idx[j]].sublen <=
+		                          CALL_BYTES)) {
+			bytes += t->recs[t->idx[j]].vallen +
+			         t->recs[t->idx[j]].sublen;
+			j++;
+		}
+		rc = apply_call(pc, w + i, j - i, KV_DURABLE, 1, NULL);
+		i = j;
+	}
+	kv_net_put_client(kn, pc, 1, !failover_error(rc));
+out:
+	free(w);
+	free(ops);
+	t->rc = rc;
+	return NULL;
+}
+
+static fwd_target *target_for(fwd_target **ts, size_t *nt, size_t *cap,
+                              const owner *o, size_t nrecs)
+{
+	fwd_target *t;
+
+	for (size_t i = 0; i < *nt; i++)
+		if (memcmp((*ts)[i].who.id, o->id, RING_ID_LEN) == 0)
+			return &(*ts)[i];
+	if (*nt == *cap) {
+		size_t nc = *cap ? 2 * *cap : 4;
+		fwd_target *p = realloc(*ts, nc * sizeof(*p));
+		if (!p)
+			return NULL;
+		*ts = p;
+		*cap = nc;
+	}
+	t = &(*ts)[(*nt)++];
+	memset(t, 0, sizeof(*t));
+	t->who = *o;
+	t->idx = malloc(nrecs * sizeof(size_t));
+	if (!t->idx) {
+		(*nt)--;
+		return NULL;
+	}
+	return t;
+}
+
+/* Forward recs to every other owner and placement member of their keys;
+ * MAGMA_EUNAVAIL when some record reached no owner. */
+static int forward(kv_net *kn, const store_rec *recs, size_t n)
+{
+	fwd_target *ts = NULL;
+	route *rt = NULL;
+	size_t nt = 0, cap = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (!(rt = calloc(n, sizeof(*rt))))
+		return MAGMA_ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i > 0 &&
+		    memcmp(recs[i].key, recs[i - 1].key, KV_KEY_LEN) == 0)
+			rt[i] = rt[i - 1];
+		else if ((rc = route_key(kn, recs[i].key, 1, &rt[i])) < 0)
+			break;
+		for (size_t j = 0; j < rt[i].n + rt[i].nx && rc == 0; j++) {
+			const owner *o = j < rt[i].n ? &rt[i].o[j]
+			                             : &rt[i].x[j - rt[i].n];
+			fwd_target *t;
+			if (o->self || o->down)
+				continue;
+			if (!(t = target_for(&ts, &nt, &cap, o, n)))
+				rc = MAGMA_ENOMEM;
+			else
+				t->idx[t->n++] = i;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		ts[i].kn = kn;
+		ts[i].recs = recs;
+		/* The last target runs here; the others in threads. */
+		if (i + 1 < nt &&
+		    pthread_create(&ts[i].th, NULL, fwd_run, &ts[i]) == 0)
+			ts[i].started = 1;
+		else
+			fwd_run(&ts[i]);
+	}
+	for (size_t i = 0; i < nt; i++) {
+		if (ts[i].started)
+			pthread_join(ts[i].th, NULL);
+		if (ts[i].rc < 0)
+			kv_net_suspect(kn, ts[i].who.id, ts[i].rc);
+	}
+	/* Every record must be with some owner: here, or an acked peer. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int held = 0;
+		for (size_t j = 0; j < rt[i].n && !held; j++) {
+			if (rt[i].o[j].self) {
+				held = 1;
+				break;
+			}
+			for (size_t t = 0; t < nt && !held; t++)
+				held = ts[t].rc == 0 &&
+				       memcmp(ts[t].who.id, rt[i].o[j].id,
+				              RING_ID_LEN) == 0;
+		}
+		if (!held && rt[i].n > 0) {
+			log_unavail(recs[i].key, "write", MAGMA_EUNAVAIL);
+			rc = MAGMA_EUNAVAIL;
+		}
+	}
+out:
+	for (size_t i = 0; i < nt; i++)
+		free(ts[i].idx);
+	free(ts);
+	free(rt);
+	return rc;
+}
+
+int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
+                         int durability, size_t *failed, uint64_t *versions)
+{
+	store_applied ap;
+	int rc;
+
+	(void)durability; /* always durable: see kv_net.h */
+	if ((rc = store_apply_collect(kn->local, b, n, &ap)) < 0)
+		return rc;
+	if (versions) {
+		memset(versions, 0, n * sizeof(*versions));
+		for (size_t i = 0; i < ap.failed; i++) {
+			const kv_op *last;
+			if (b[i].nops == 0)
+				continue;
+			last = &b[i].ops[b[i].nops - 1];
+			if (last->kind != KV_PUT)
+				continue;
+			for (size_t j = ap.nrecs; j-- > 0;) {
+				const store_rec *r = &ap.recs[j];
+				if (!memcmp(r->key, b[i].key, KV_KEY_LEN) &&
+				    r->sublen == last->sublen &&
+				    !memcmp(r->sub, last->sub, r->sublen)) {
+					versions[i] = r->version;
+					break;
+				}
+			}
+		}
+	}
+	rc = forward(kn, ap.recs, ap.nrecs);
+	if (failed)
+		*failed = ap.failed;
+	if (rc == 0)
+		rc = ap.failed_rc;
+	store_applied_free(&ap);
+	return rc;
+}
+
+/* ---- front-end writes ---- */
+
+/* Entries b[0..n) (one owner set) through their primary. */
+static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
+                     int dur)
+{
+	const owner *order[RING_R_MAX];
+	peer_batch *w = NULL;
+	long deadline = now_ms() + (long)kn->timeout_ms;
+	size_t k = try_order(kn, r, order), failed = 0;
+	int rc = MAGMA_EUNAVAIL;
+
+	for (size_t i = 0; i < k; i++) {
+		peer_client *pc = NULL;
+		size_t at = 0;
+
+		if (order[i]->self) {
+			rc = kv_net_primary_apply(kn, b, n, dur, NULL, NULL);
+			goto out;
+		}
+		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
+			break;
+		if (!w && (rc = batches_to_wire(b, n, &w)) < 0)
+			goto out;
+		if ((rc = kv_net_get_client(kn, order[i]->addr, 0, &pc)) < 0)
+			goto out;
+		/* Calls of at most CALL_BYTES (and one entry at least). */
+		while (at < n) {
+			size_t j = at, bytes = 0;
+			while (j < n && j - at < PEER_BATCHES_MAX &&
+			       (j == at ||
+			        bytes + batch_bytes(&b[j]) <= CALL_BYTES))
+				bytes += batch_bytes(&b[j++]);
+			rc = apply_call(pc, w + at, j - at, dur, 0, &failed);
+			if (rc < 0)
+				break;
+			at = j;
+		}
+		kv_net_put_client(kn, pc, 0, !failover_error(rc));
+		/* Once a call of the run went through, the rest belongs to
+		 * the same coordinator's answer: no fail-over half-way. */
+		if (!failover_error(rc) || at > 0)
+			goto out;
+		kv_net_suspect(kn, order[i]->id, rc);
+		rc = MAGMA_EUNAVAIL;
+	}
+	log_unavail(b[0].key, "write", rc);
+	rc = MAGMA_EUNAVAIL;
+out:
+	wire_free(w, n);
+	return rc;
+}
+
+static int net_apply(kv *k, const kv_batch *b, size_t n, int durability)
+{
+	kv_net *kn = net_of(k);
+	route cur, next;
+	size_t i = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (!b)
+		return MAGMA_EINVAL;
+	if ((rc = route_key(kn, b[0].key, 1, &cur)) < 0)
+		return rc;
+	if (cur.local_only) {
+		/* This node alone: straight through (whole batch, one
+		 * transaction, as kv_local). */
+		return kv_apply(kn->lkv, b, n, durability);
+	}
+	while (i < n) {
+		size_t j = i + 1;
+		while (j < n) {
+			if ((rc = route_key(kn, b[j].key, 1, &next)) < 0)
+				return rc;
+			if (!same_owners(&cur, &next))
+				break;
+			j++;
+		}
+		if ((rc = write_run(kn, &cur, b + i, j - i, durability)) < 0)
+			return rc;
+		i = j;
+		cur = next;
+	}
+	return 0;
+}
+
+/* ---- sync and stat ---- */
+
+/* Every apply was synced everywhere before it returned. */
+static int net_sync(kv *k)
+{
+	(void)k;
+	return 0;
+}
+
+/* This node's store: the figures of the local owner.  (The network's
+ * total is membership's to report.) */
+static int net_stat(kv *k, kv_stat *st)
+{
+	return kv_stat_get(net_of(k)->lkv, st);
+}
+
+static void net_close(kv *k)
+{
+	(void)k;
+}
+
+static const struct kv_ops net_ops = {
+	.get = net_get,
+	.read = net_read,
+	.apply = net_apply,
+	.scan = net_scan,
+	.sync = net_sync,
+	.stat = net_stat,
+	.close = net_close,
+};
+
+/* ---- the KV_APPLY handler ---- */
+
+/* A replica forward: records with the primary's versions. */
+static int serve_replica(kv_net *kn, const peer_apply_args *a)
+{
+	size_t n = 0, k = 0;
+	store_rec *recs;
+	int rc;
+
+	for (u_int i = 0; i < a->batches.batches_len; i++)
+		n += a->batches.batches_val[i].ops.ops_len;
+	if (n == 0)
+		return 0;
+	if (!(recs = calloc(n, sizeof(*recs))))
+		return MAGMA_ENOMEM;
+	for (u_int i = 0; i < a->batches.batches_len; i++) {
+		const peer_batch *pb = &a->batches.batches_val[i];
+		for (u_int j = 0; j < pb->ops.ops_len; j++) {
+			const peer_op *o = &pb->ops.ops_val[j];
+			store_rec *r = &recs[k++];
+			if (o->kind != KV_PUT && o->kind != KV_DEL) {
+				rc = MAGMA_EINVAL;
+				goto out;
+			}
+			memcpy(r->key, pb->key, KV_KEY_LEN);
+			r->sub = o->sub.sub_val;
+			r->sublen = o->sub.sub_len;
+			r->val = o->val.val_val;
+			r->vallen = o->val.val_len;
+			r->version = o->assigned;
+			r->flags = o->kind == KV_DEL ? STORE_REC_TOMBSTONE : 0;
+		}
+	}
+	rc = store_apply_replica(kn->local, recs, n, NULL);
+out:
+	free(recs);
+	return rc;
+}
+
+int kv_net_serve_apply(kv_net *kn, const peer_apply_args *a, peer_apply_res *r)
+{
+	size_t n = a->batches.batches_len, failed = 0;
+	kv_batch *b = NULL;
+	kv_op *ops = NULL;
+	uint64_t *vers = NULL;
+	size_t nops = 0, k = 0;
+	int rc;
+
+	if (a->replica) {
+		rc = serve_replica(kn, a);
+		goto out;
+	}
+	if (!kv_net_serving(kn)) {
+		rc = MAGMA_EUNAVAIL; /* catching up: not a primary yet */
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		nops += a->batches.batches_val[i].ops.ops_len;
+	b = calloc(n ? n : 1, sizeof(*b));
+	ops = calloc(nops ? nops : 1, sizeof(*ops));
+	vers = calloc(n ? n : 1, sizeof(*vers));
+	if (!b || !ops || !vers) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const peer_batch *pb = &a->batches.batches_val[i];
+		memcpy(b[i].key, pb->key, KV_KEY_LEN);
+		b[i].ops = ops + k;
+		b[i].nops = pb->ops.ops_len;
+		for (u_int j = 0; j < pb->ops.ops_len; j++) {
+			const peer_op *o = &pb->ops.ops_val[j];
+			kv_op *d = &ops[k++];
+			d->kind = o->kind;
+			d->sub = o->sub.sub_val;
+			d->sublen = o->sub.sub_len;
+			/* A range end is never NULL off the wire (NULL would
+			 * mean "to the end of the key", which fs never
+			 * sends and the wire cannot say). */
+			d->val = o->val.val_val ? o->val.val_val : empty_bytes;
+			d->vallen = o->val.val_len;
+			d->expect = o->expect;
+		}
+	}
+	rc = kv_net_primary_apply(kn, b, n, a->durability, &failed, vers);
+	r->failed = (u_int)failed;
+	if (rc == 0 || rc == MAGMA_ECONFLICT || rc == MAGMA_EEXIST ||
+	    rc == MAGMA_ENOENT) {
+		r->versions.versions_val = (u_quad_t *)vers;
+		r->versions.versions_len = (u_int)failed;
+		vers = NULL;
+	}
+out:
+	r->rh.status = rc;
+	free(b);
+	free(ops);
+	free(vers);
+	return rc;
+}
+
+/* ---- life ---- */
+
+int kv_net_new(const kv_net_config *cfg, kv_net **out)
+{
+	kv_net *kn;
+	unsigned t;
+
+	if (!cfg || !cfg->local || !cfg->self_id || !cfg->psk || !out)
+		return MAGMA_EINVAL;
+	t = cfg->timeout_ms ? cfg->timeout_ms : KV_NET_TIMEOUT_MS;
+	if (t < KV_NET_TIMEOUT_MIN || t > KV_NET_TIMEOUT_MAX)
+		return MAGMA_EINVAL;
+	if (!(kn = calloc(1, sizeof(*kn))))
+		return MAGMA_ENOMEM;
+	if (pthread_mutex_init(&kn->mu, NULL) != 0) {
+		free(kn);
+		return MAGMA_ESYS;
+	}
+	if (pthread_rwlock_init(&kn->vlock, NULL) != 0) {
+		pthread_mutex_destroy(&kn->mu);
+		free(kn);
+		return MAGMA_ESYS;
+	}
+	kn->kv.ops = &net_ops;
+	kn->kv.always_durable = 1;
+	kn->local = cfg->local;
+	kn->lkv = store_kv(cfg->local);
+	memcpy(kn->self, cfg->self_id, RING_ID_LEN);
+	memcpy(kn->psk, cfg->psk, sizeof(kn->psk));
+	kn->timeout_ms = t;
+	kn->peer_down = cfg->peer_down;
+	kn->saw_epoch = cfg->saw_epoch;
+	kn->hook_arg = cfg->hook_arg;
+	/* Front end: two attempts fit in t (each at most t/2).  Forward:
+	 * 0.3 t, so a primary answers a front end well before its call
+	 * times out (0.35 t). */
+	kn->opts[0].connect_ms = (int)(t / 20);
+	kn->opts[0].handshake_ms = (int)(t / 10);
+	kn->opts[0].call_ms = (int)(t * 35 / 100);
+	kn->opts[1].connect_ms = (int)(t / 20);
+	kn->opts[1].handshake_ms = (int)(t / 20);
+	kn->opts[1].call_ms = (int)(t / 5);
+	/* Repair: a digest of a large range takes a while to compute. */
+	kn->opts[2].connect_ms = (int)(t / 20);
+	kn->opts[2].handshake_ms = (int)(t / 10);
+	kn->opts[2].call_ms = 60000;
+	kn->serving = 1;
+	kn->alone = 1;
+	*out = kn;
+	return 0;
+}
+
+void kv_net_free(kv_net *kn)
+{
+	if (!kn)
+		return;
+	while (kn->pool) {
+		pool_ent *e = kn->pool;
+		kn->pool = e->next;
+		while (e->n)
+			peer_client_free(e->idle[--e->n]);
+		free(e);
+	}
+	explicit_bzero(kn->psk, sizeof(kn->psk));
+	ring_free(kn->view);
+	free(kn->down);
+	pthread_rwlock_destroy(&kn->vlock);
+	pthread_mutex_destroy(&kn->mu);
+	free(kn);
+}
+
+int kv_net_set_routes(kv_net *kn, const ring *table, const ring *view)
+{
+	uint8_t(*down)[RING_ID_LEN] = NULL, (*olddown)[RING_ID_LEN];
+	ring *copy = NULL, *old;
+	ring_member me;
+	size_t n = 0, ndown = 0;
+	int rc, alone = 0;
+
+	if (table && (rc = ring_dup(table, &copy)) < 0)
+		return rc;
+	if (table && view && ring_count(view, &n) == 0 && n &&
+	    !(down = calloc(n, sizeof(*down)))) {
+		ring_free(copy);
+		return MAGMA_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ring_member m;
+		if (ring_member_at(view, i, &m) == 0 && m.state == RING_DOWN)
+			memcpy(down[ndown++], m.id, RING_ID_LEN);
+	}
+	if (copy == NULL || (ring_count(copy, &n) == 0 && n == 0))
+		alone = 1;
+	else if (n == 1 && ring_member_at(copy, 0, &me) == 0 &&
+	         memcmp(me.id, kn->self, RING_ID_LEN) == 0)
+		alone = 1;
+	pthread_rwlock_wrlock(&kn->vlock);
+	__atomic_store_n(&kn->alone, alone, __ATOMIC_RELEASE);
+	old = kn->view;
+	olddown = kn->down;
+	kn->view = copy;
+	kn->down = down;
+	kn->ndown = ndown;
+	pthread_rwlock_unlock(&kn->vlock);
+	ring_free(old);
+	free(olddown);
+	return 0;
+}
+
+int kv_net_is_down(kv_net *kn, const uint8_t id[RING_ID_LEN])
+{
+	int d;
+
+	pthread_rwlock_rdlock(&kn->vlock);
+	d = down_locked(kn, id);
+	pthread_rwlock_unlock(&kn->vlock);
+	return d;
+}
+
+int kv_net_view(kv_net *kn, ring **out)
+{
+	int rc = 0;
+
+	*out = NULL;
+	pthread_rwlock_rdlock(&kn->vlock);
+	if (kn->view)
+		rc = ring_dup(kn->view, out);
+	pthread_rwlock_unlock(&kn->vlock);
+	return rc;
+}
+
+kv *kv_net_kv(kv_net *kn)
+{
+	return &kn->kv;
+}
+
+void kv_net_set_serving(kv_net *kn, int on)
+{
+	__atomic_store_n(&kn->serving, on ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+int kv_net_serving(kv_net *kn)
+{
+	return __atomic_load_n(&kn->serving, __ATOMIC_ACQUIRE);
+}
+
+unsigned kv_net_timeout_ms(kv_net *kn)
+{
+	return kn->timeout_ms;
+}
+
+void kv_net_self(kv_net *kn, uint8_t id[RING_ID_LEN])
+{
+	memcpy(id, kn->self, RING_ID_LEN);
+}
+
+store *kv_net_store(kv_net *kn)
+{
+	return kn->local;
+}

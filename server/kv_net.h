@@ -1,0 +1,154 @@
+/* kv_net.h - the kv backend (store/kv.h) of a node in a network: every
+ * key is served by its owners on the ring (server/ring.h), this node's
+ * store when it is one of them, the others over the peer protocol.
+ *
+ * Front end (the kv handed to fs):
+ *   reads  (get, read, scan) go to the primary, then to each backup in
+ *          order; an owner that does not answer is skipped (and marked
+ *          suspect: tried last for KV_NET_SUSPECT_MS).  A record's
+ *          absence (MAGMA_ENOENT) is an answer, not a failure.
+ *   writes (apply) are split into runs of consecutive batch entries with
+ *          the same owners (kv.h: entries are applied in order, without
+ *          atomicity across ring keys) and each run goes to its primary
+ *          as KV_APPLY, or is applied here when this node is the
+ *          primary; when the primary does not answer the next owner
+ *          coordinates the write instead.
+ *   After the op's time bound (timeout_ms, default KV_NET_TIMEOUT_MS)
+ *   without an answer from any owner, the op fails with MAGMA_EUNAVAIL,
+ *   logged as "resource unavailable" (NFS3ERR_IO).  Each attempt is
+ *   bounded by the peer_client timeouts, chosen so that two attempts fit
+ *   in timeout_ms; a further attempt starts only if it fits.
+ *
+ * Primary (kv_net_primary_apply, for KV_APPLY and the local path):
+ *   applies the batch to the local store (the conditions are checked
+ *   here only), collects the records exactly as committed
+ *   (store_apply_collect) and forwards them, as KV_APPLY replica=TRUE,
+ *   to every other node in owners U placement of their keys (a joining
+ *   node misses nothing), in parallel, and returns once each has them
+ *   on stable storage or has failed.  Members down in membership's view
+ *   (heartbeats) are not forwarded to: they catch up by repair when
+ *   they return.  A backup that fails is marked suspect (and reported
+ *   to the peer_down hook, if any); the write still succeeds when some
+ *   owner of every record has it.
+ *
+ * Durability: every store commit here and on the backups is synced,
+ * whatever the asked stability, so kv.always_durable is 1 and writes are
+ * reported FILE_SYNC (an UNSTABLE write is as durable as a FILE_SYNC
+ * one, so no verifier change can ever be needed for it).
+ *
+ * Catching up: while kv_net_set_serving(kn, 0) (repair.h at start-up),
+ * this node serves nothing as primary and no reads: the front end skips
+ * it, and peer_srv answers other nodes' reads and non-replica writes
+ * with MAGMA_EUNAVAIL so they go to the next owner.  Replica writes are
+ * taken (they are newer than anything repair pulls).
+ *
+ * With a table of this node alone (or none), every op is a direct call
+ * of the local store's kv: no copy, no thread, no TLS.
+ *
+ * Thread-safe. */
+#ifndef MAGMA_KV_NET_H
+#define MAGMA_KV_NET_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "store/kv.h"
+#include "store/store.h"
+
+#define KV_NET_TIMEOUT_MS 10000 /* default bound of one op */
+#define KV_NET_TIMEOUT_MIN 1000
+#define KV_NET_TIMEOUT_MAX 600000
+#define KV_NET_SUSPECT_MS 5000 /* a failed owner is tried last this long */
+
+typedef struct kv_net kv_net;
+
+/* Membership's hook: peer id failed a call with rc (MAGMA_EUNAVAIL...).
+ * Called without any kv_net lock held; must not block for long. */
+typedef void (*kv_net_down_fn)(void *arg, const uint8_t id[RING_ID_LEN],
+                               int rc);
+
+/* Membership's hook: a reply carried epoch, newer than the view's. */
+typedef void (*kv_net_epoch_fn)(void *arg, uint64_t epoch,
+                                const uint8_t from[RING_ID_LEN]);
+
+typedef struct kv_net_config {
+	store *local;              /* this node's store, STORE_TOMBSTONES */
+	const uint8_t *self_id;    /* RING_ID_LEN bytes, copied */
+	const uint8_t *psk;        /* the join token, 32 bytes, copied */
+	unsigned timeout_ms;       /* 0: KV_NET_TIMEOUT_MS */
+	kv_net_down_fn peer_down;  /* may be NULL */
+	kv_net_epoch_fn saw_epoch; /* may be NULL */
+	void *hook_arg;            /* for both hooks */
+} kv_net_config;
+
+/* A new backend with no table (every op local until kv_net_set_routes); it
+ * starts serving (kv_net_set_serving 1).  cfg->local must outlive it.
+ * *out is freed with kv_net_free. */
+int kv_net_new(const kv_net_config *cfg, kv_net **out);
+
+/* Route by copies of these from now on: the owners of a key are its
+ * owners in table (where its data lives), less the members that view
+ * (membership's: the table with unreachable members RING_DOWN) has down.
+ * So a down owner's keys are served by the other owners, and when every
+ * owner of a key is down its ops fail at once (MAGMA_EUNAVAIL) rather
+ * than go to a stand-in that never held the data.  view may be NULL
+ * (nobody down); table NULL: this node alone.  MAGMA_ENOMEM leaves the
+ * old routes. */
+int kv_net_set_routes(kv_net *kn, const ring *table, const ring *view);
+
+/* Non-zero when member id is down in the current routes. */
+int kv_net_is_down(kv_net *kn, const uint8_t id[RING_ID_LEN]);
+
+/* A copy of the current table (NULL when none), for repair; freed with
+ * ring_free. */
+int kv_net_view(kv_net *kn, ring **out);
+
+/* Close every peer connection and free.  No op may be in flight. */
+void kv_net_free(kv_net *kn);
+
+/* The kv of this backend, valid until kv_net_free; kv_close on it is a
+ * no-op. */
+kv *kv_net_kv(kv_net *kn);
+
+/* The primary's apply (see above): on success *failed is n, or, with a
+ * condition failure of entry i (MAGMA_ECONFLICT, MAGMA_EEXIST,
+ * MAGMA_ENOENT returned), i: the entries before i were applied and
+ * forwarded.  MAGMA_EUNAVAIL when some record reached no owner (it is
+ * then applied here only).  versions (may be NULL; n entries): for each
+ * applied entry whose last op is a put, the version it wrote, else 0. */
+int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
+                         int durability, size_t *failed, uint64_t *versions);
+
+/* Serving state (see "Catching up"). */
+void kv_net_set_serving(kv_net *kn, int on);
+int kv_net_serving(kv_net *kn);
+
+/* Mark a peer suspect (tried last for KV_NET_SUSPECT_MS) and tell the
+ * peer_down hook. */
+void kv_net_suspect(kv_net *kn, const uint8_t id[RING_ID_LEN], int rc);
+
+/* The bound of one op in ms, the store, this node's id. */
+unsigned kv_net_timeout_ms(kv_net *kn);
+store *kv_net_store(kv_net *kn);
+void kv_net_self(kv_net *kn, uint8_t id[RING_ID_LEN]);
+
+/* A pooled client of the peer at addr for a call (kind: 0 front-end
+ * timeouts, 1 short forward timeouts, 2 repair: long calls), with the current
+ * epoch set; give it back with kv_net_put_client (ok 0 after a failed call: it
+ * is then closed).  For repair.c. */
+struct peer_client;
+int kv_net_get_client(kv_net *kn, const char *addr, int kind,
+                      struct peer_client **out);
+void kv_net_put_client(kv_net *kn, struct peer_client *pc, int kind, int ok);
+
+/* The KV_APPLY handler's work (peer_srv.c): a and r are the
+ * peer_apply_args / peer_apply_res of rpc/magma_peer.h.  Sets r's
+ * status and body; the header's epoch is the caller's. */
+struct peer_apply_args;
+struct peer_apply_res;
+int kv_net_serve_apply(kv_net *kn, const struct peer_apply_args *a,
+                       struct peer_apply_res *r);
+
+#endif

@@ -1,0 +1,303 @@
+/* member_hb.c - the heartbeat thread (member.h): every heartbeat_interval
+ * it sends HELLO (which carries our epoch) to every other member of the
+ * table, one after the other; a member that has not answered for
+ * down_after is down in the view (logged once) and up again at its
+ * first answer.  The same thread fetches a newer table when one was
+ * seen (member_saw_epoch), retries a failed catch-up JOIN, and calls the
+ * view listener after each change of the view. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "magmad.h"
+#include "member_int.h"
+#include "member_table.h"
+#include "merr.h"
+#include "mlog.h"
+
+#define JOIN_RETRY_MS 5000
+
+/* A heartbeat connection, owned by the thread. */
+typedef struct hb_conn {
+	uint8_t id[RING_ID_LEN];
+	char peer[RING_ADDR_MAX];
+	peer_client *pc;
+	int keep;
+} hb_conn;
+
+typedef struct hb {
+	struct magmad *d;
+	member *m;
+	hb_conn *c;
+	size_t nc;
+	peer_node me;
+} hb;
+
+/* A failure of the link, not an answer from the peer. */
+static int link_error(int rc)
+{
+	return rc == MAGMA_EUNAVAIL || rc == MAGMA_ECRYPTO ||
+	       rc == MAGMA_EPROTO || rc == MAGMA_ENOMEM;
+}
+
+static int hb_client(hb *b, const char *addr, peer_client **out)
+{
+	struct magmad *d = b->d;
+	int down = (int)d->cfg.down_after_ms;
+	peer_client_opts o = { down < 1000 ? down : 1000, down, down };
+
+	return peer_client_new(addr, d->keys.join_token, d->node_id, &o, out);
+}
+
+/* Make the health list and the connections follow the table. */
+static void sync_members(hb *b)
+{
+	struct magmad *d = b->d;
+	member *m = b->m;
+	ring *rg = NULL;
+	health *nh = NULL;
+	size_t n = 0, k = 0;
+	int64_t now = member_now_ms();
+
+	if (member_table_copy(d, &rg) < 0)
+		return;
+	(void)ring_count(rg, &n);
+	nh = calloc(n ? n : 1, sizeof(*nh));
+	if (nh == NULL)
+		goto out;
+	for (size_t i = 0; i < b->nc; i++)
+		b->c[i].keep = 0;
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+		health *old = NULL;
+
+		if (ring_member_at(rg, i, &x) < 0 ||
+		    memcmp(x.id, d->node_id, RING_ID_LEN) == 0)
+			continue;
+		for (size_t j = 0; j < m->nh; j++)
+			if (memcmp(m->h[j].id, x.id, RING_ID_LEN) == 0)
+				old = &m->h[j];
+		if (old) {
+			nh[k] = *old;
+		} else {
+			memcpy(nh[k].id, x.id, RING_ID_LEN);
+			nh[k].last_ok = now; /* up until proven otherwise */
+		}
+		k++;
+		for (size_t j = 0; j < b->nc; j++)
+			if (memcmp(b->c[j].id, x.id, RING_ID_LEN) == 0 &&
+			    strcmp(b->c[j].peer, x.peer) == 0)
+				b->c[j].keep = 1;
+	}
+	free(m->h);
+	m->h = nh;
+	m->nh = k;
+	pthread_mutex_unlock(&m->lock);
+	/* Drop connections of removed or readdressed members, add new. */
+	for (size_t j = 0; j < b->nc;) {
+		if (b->c[j].keep) {
+			j++;
+			continue;
+		}
+		peer_client_free(b->c[j].pc);
+		b->c[j] = b->c[--b->nc];
+	}
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+		int have = 0;
+		hb_conn *nc;
+
+		if (ring_member_at(rg, i, &x) < 0 ||
+		    memcmp(x.id, d->node_id, RING_ID_LEN) == 0)
+			continue;
+		for (size_t j = 0; j < b->nc; j++)
+			if (memcmp(b->c[j].id, x.id, RING_ID_LEN) == 0)
+				have = 1;
+		if (have)
+			continue;
+		nc = realloc(b->c, (b->nc + 1) * sizeof(*nc));
+		if (nc == NULL)
+			break;
+		b->c = nc;
+		memset(&nc[b->nc], 0, sizeof(*nc));
+		memcpy(nc[b->nc].id, x.id, RING_ID_LEN);
+		snprintf(nc[b->nc].peer, sizeof(nc[b->nc].peer), "%s", x.peer);
+		if (hb_client(b, x.peer, &nc[b->nc].pc) == 0)
+			b->nc++;
+	}
+out:
+	ring_free(rg);
+}
+
+static void ping_all(hb *b)
+{
+	struct magmad *d = b->d;
+	member *m = b->m;
+
+	for (size_t i = 0; i < b->nc; i++) {
+		hb_conn *c = &b->c[i];
+		peer_node them;
+		uint64_t seen;
+		int rc, down_now = 0;
+
+		peer_client_set_epoch(c->pc, member_epoch(d));
+		rc = peer_call_hello(c->pc, &b->me, &them);
+		if (!link_error(rc)) {
+			member_mark(m, c->id, 0, "");
+			seen = peer_client_seen_epoch(c->pc);
+			if (seen > member_epoch(d))
+				member_saw_epoch(d, seen, c->id);
+			continue;
+		}
+		pthread_mutex_lock(&m->lock);
+		for (size_t j = 0; j < m->nh; j++)
+			if (memcmp(m->h[j].id, c->id, RING_ID_LEN) == 0 &&
+			    !m->h[j].down &&
+			    member_now_ms() - m->h[j].last_ok >=
+			            (int64_t)d->cfg.down_after_ms)
+				down_now = 1;
+		pthread_mutex_unlock(&m->lock);
+		if (down_now) {
+			char why[96];
+			snprintf(why, sizeof(why),
+			         "no answer for %u ms at %s: %s",
+			         d->cfg.down_after_ms, c->peer,
+			         magma_strerror(rc));
+			member_mark(m, c->id, 1, why);
+		}
+	}
+}
+
+/* Fetch the table from the member that showed a newer epoch, or from
+ * the coordinator when it is unknown to us. */
+static void fetch(hb *b, int from_set, const uint8_t from[RING_ID_LEN])
+{
+	struct magmad *d = b->d;
+	char addr[CONF_ADDR_MAX + 16] = "";
+	peer_client *pc = NULL;
+	ring *rg = NULL;
+	int rc;
+
+	if (from_set) {
+		ring *cur = NULL;
+		ring_member x;
+		if (member_table_copy(d, &cur) == 0 &&
+		    ring_member_find(cur, from, &x) == 0)
+			snprintf(addr, sizeof(addr), "%s", x.peer);
+		ring_free(cur);
+	}
+	if (addr[0] == '\0') {
+		if (b->m->is_coord)
+			return; /* nobody's table is newer than ours */
+		snprintf(addr, sizeof(addr), "%s", d->cfg.coordinator);
+	}
+	rc = member_client(d, addr, 5000, &pc);
+	if (rc == 0)
+		rc = member_call_table_get(pc, &rg);
+	peer_client_free(pc);
+	if (rc == 0) {
+		rc = member_install(d, rg, 0);
+		if (rc == MAGMA_ECONFLICT)
+			rc = 0;
+	}
+	if (rc < 0)
+		LOG_I("cannot fetch the newer table from %s: %s", addr,
+		      magma_strerror(rc));
+}
+
+static void retry_join(hb *b)
+{
+	member_answer ans;
+	int rc = member_join_coordinator(b->d, &ans);
+
+	if (rc < 0)
+		return;
+	b->m->need_join = 0;
+	LOG_I("caught up with the coordinator %s", b->d->cfg.coordinator);
+	rc = member_install(b->d, ans.table, 0);
+	(void)rc; /* MAGMA_ECONFLICT: already current */
+}
+
+static void notify(hb *b)
+{
+	member *m = b->m;
+	member_view_fn fn;
+	void *arg;
+	ring *view = NULL;
+
+	pthread_mutex_lock(&m->lock);
+	fn = m->view_fn;
+	arg = m->view_arg;
+	pthread_mutex_unlock(&m->lock);
+	if (fn && member_view(b->d, &view) == 0)
+		fn(arg, view);
+	ring_free(view);
+}
+
+void *member_thread(void *arg)
+{
+	hb b = { .d = arg };
+	member *m;
+	uint64_t handled = 0, seen_gen = 0;
+	int64_t next_round = 0, next_join = 0;
+
+	m = b.m = b.d->member;
+	member_self_node(b.d, &b.me);
+	for (;;) {
+		uint64_t want, gen;
+		uint8_t from[RING_ID_LEN];
+		int from_set, stop;
+		int64_t now = member_now_ms();
+
+		pthread_mutex_lock(&m->lock);
+		stop = m->stop;
+		want = m->want_epoch;
+		from_set = m->want_from_set;
+		memcpy(from, m->want_from, RING_ID_LEN);
+		pthread_mutex_unlock(&m->lock);
+		if (stop)
+			break;
+		if (want > handled) {
+			handled = want;
+			if (want > member_epoch(b.d))
+				fetch(&b, from_set, from);
+		}
+		if (now >= next_round) {
+			next_round = now + b.d->cfg.heartbeat_ms;
+			/* a fetch not done yet gets another go each round */
+			if (want > member_epoch(b.d))
+				handled = 0;
+			sync_members(&b);
+			ping_all(&b);
+			if (m->need_join && now >= next_join) {
+				next_join = now + JOIN_RETRY_MS;
+				retry_join(&b);
+			}
+		}
+		pthread_mutex_lock(&m->lock);
+		gen = m->view_gen;
+		pthread_mutex_unlock(&m->lock);
+		if (gen != seen_gen) {
+			seen_gen = gen;
+			notify(&b);
+		}
+		/* Sleep until the next round, a stop, or a newer epoch. */
+		pthread_mutex_lock(&m->lock);
+		while (!m->stop && m->want_epoch <= handled &&
+		       m->view_gen == seen_gen &&
+		       member_now_ms() < next_round) {
+			int64_t at = next_round;
+			struct timespec ts = { (time_t)(at / 1000),
+				               (long)(at % 1000) * 1000000 };
+			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	for (size_t i = 0; i < b.nc; i++)
+		peer_client_free(b.c[i].pc);
+	free(b.c);
+	return NULL;
+}

@@ -1,0 +1,134 @@
+/* node_net.c - wiring of the data path into magmad (node_net.h). */
+#include "node_net.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kv_net.h"
+#include "magmad.h"
+#include "member.h"
+#include "merr.h"
+#include "mlog.h"
+#include "peer_srv.h"
+#include "repair.h"
+
+static void on_epoch(void *arg, uint64_t epoch, const uint8_t from[RING_ID_LEN])
+{
+	member_saw_epoch(arg, epoch, from);
+}
+
+/* Route by the table, less the members the view has down (kv_net.h). */
+static int set_routes(struct magmad *d, const ring *view)
+{
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&d->table_lock);
+	if (d->table)
+		rc = kv_net_set_routes(d->net, d->table, view);
+	pthread_rwlock_unlock(&d->table_lock);
+	return rc;
+}
+
+/* Membership's view changed: route by it; members that were not in the
+ * old table may hold ranges this node now owns: repair soon. */
+static void on_view(void *arg, const ring *view)
+{
+	struct magmad *d = arg;
+	ring *old = NULL;
+	size_t n_old = 0, n_new = 0;
+
+	(void)kv_net_view(d->net, &old);
+	if (old)
+		(void)ring_count(old, &n_old);
+	ring_free(old);
+	(void)ring_count(view, &n_new);
+	if (set_routes(d, view) < 0)
+		LOG_E("cannot install the new routing view: out of memory");
+	if (n_new != n_old)
+		repair_kick(d->repair, 0);
+}
+
+int node_net_open(struct magmad *d)
+{
+	char path[CONF_PATH_MAX + 32];
+	kv_net_config nc;
+	store_config sc;
+	int rc, is_member;
+
+	/* start_peer parses it too, later: the data path needs it now. */
+	rc = peer_id_parse(d->cfg.node_id, d->node_id);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: node_id %s is not 32 hex digits\n",
+		        d->cfg.node_id);
+		return rc;
+	}
+	sc.dir = d->data_dir;
+	sc.map_size = d->cfg.store_size;
+	rc = store_open_flags(&d->store, &sc, STORE_TOMBSTONES);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: cannot open the store in %s: %s\n",
+		        d->data_dir, magma_strerror(rc));
+		return rc;
+	}
+	memset(&nc, 0, sizeof(nc));
+	nc.local = d->store;
+	nc.self_id = d->node_id;
+	nc.psk = d->keys.join_token;
+	nc.timeout_ms = d->cfg.op_timeout_ms;
+	/* No peer_down hook: one slow call must not make the member down
+	 * in our view, since a primary skips down backups when it forwards
+	 * (they would miss writes, then serve them stale as primary).
+	 * Down is the heartbeats' verdict (member.h); a failed call only
+	 * orders the owners (kv_net's suspects). */
+	nc.saw_epoch = on_epoch;
+	nc.hook_arg = d;
+	rc = kv_net_new(&nc, &d->net);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: cannot set up the data path: %s\n",
+		        magma_strerror(rc));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->data_dir, MEMBER_TABLE_FILE);
+	is_member = access(path, F_OK) == 0 || d->cfg.coordinator[0];
+	kv_net_set_serving(d->net, !is_member);
+	return 0;
+}
+
+int node_net_start(struct magmad *d)
+{
+	repair_config rc_cfg;
+	ring *view = NULL;
+	int rc;
+
+	rc = member_view(d, &view);
+	if (rc == 0) {
+		rc = set_routes(d, view);
+		ring_free(view);
+	}
+	if (rc < 0 && rc != MAGMA_EUNAVAIL) {
+		fprintf(stderr, "magmad: cannot route by the table: %s\n",
+		        magma_strerror(rc));
+		return rc;
+	}
+	memset(&rc_cfg, 0, sizeof(rc_cfg));
+	rc_cfg.net = d->net;
+	rc_cfg.interval_s = (d->cfg.repair_interval_ms + 999) / 1000;
+	rc_cfg.tomb_age_s = d->cfg.tombstone_age_s;
+	rc = repair_start(&d->repair, &rc_cfg);
+	if (rc < 0) {
+		fprintf(stderr, "magmad: cannot start repair: %s\n",
+		        magma_strerror(rc));
+		return rc;
+	}
+	member_on_view(d, on_view, d);
+	return 0;
+}
+
+void node_net_stop(struct magmad *d)
+{
+	repair_stop(d->repair);
+	d->repair = NULL;
+	kv_net_free(d->net);
+	d->net = NULL;
+}

@@ -1,0 +1,27 @@
+/* node_net.h - magmad's data path set-up: the store with tombstones,
+ * kv_net (the kv fs uses) fed with membership's view, and the repair
+ * thread (catch-up, anti-entropy, tombstone purge).
+ *
+ * Order in magmad: node_net_open (before fs_open, which takes
+ * kv_net_kv(d->net)), the servers, member_start, node_net_start; on
+ * the way down: the servers, member_stop, node_net_stop, fs_close,
+ * store_close. */
+#ifndef MAGMA_NODE_NET_H
+#define MAGMA_NODE_NET_H
+
+struct magmad;
+
+/* Open d->store (STORE_TOMBSTONES) and d->net.  A node that is already
+ * a member of a network (DIR/table exists, or its config names a
+ * coordinator) starts without serving as primary until its first
+ * repair pass.  A clear line on stderr on failure. */
+int node_net_open(struct magmad *d);
+
+/* After member_start: route by membership's view (and follow it), and
+ * start the repair thread. */
+int node_net_start(struct magmad *d);
+
+/* Stop the repair thread and free d->net (the store stays). */
+void node_net_stop(struct magmad *d);
+
+#endif

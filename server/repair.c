@@ -1,0 +1,568 @@
+/* repair.c - anti-entropy by range digests, catch-up at start-up, and
+ * the tombstone purge (contract in repair.h); the RANGE_DIGEST and
+ * RANGE_PULL handlers' work.
+ *
+ * Ranges: the peer protocol and ring_arcs speak of arcs (lo, hi]; the
+ * store of [start, end).  (lo, hi] is [lo + 1, hi + 1), and lo == hi
+ * (the whole ring) stays start == end. */
+#include "repair.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keys.h"
+#include "magma_peer.h"
+#include "merr.h"
+#include "mlog.h"
+#include "peer_client.h"
+
+#define SMALL_RANGE 512 /* records: pull at once rather than split */
+
+_Static_assert(PEER_HASH_LEN == STORE_DIGEST_LEN, "digest sizes differ");
+_Static_assert(PEER_CURSOR_MAX == STORE_CURSOR_MAX, "cursor sizes differ");
+_Static_assert(REPAIR_PARTS <= PEER_PARTS_MAX, "too many parts");
+
+static void arc_to_store(const uint8_t lo[KV_KEY_LEN],
+                         const uint8_t hi[KV_KEY_LEN],
+                         uint8_t start[KV_KEY_LEN], uint8_t end[KV_KEY_LEN])
+{
+	memcpy(start, lo, KV_KEY_LEN);
+	memcpy(end, hi, KV_KEY_LEN);
+	ring_key_inc(start);
+	ring_key_inc(end);
+}
+
+/* ---- the server side ---- */
+
+int repair_serve_digest(store *s, const peer_digest_args *a, peer_digest_res *r)
+{
+	uint8_t start[KV_KEY_LEN], end[KV_KEY_LEN];
+	uint8_t(*dg)[STORE_DIGEST_LEN] = NULL;
+	uint64_t *counts = NULL;
+	unsigned parts = a->parts;
+	peer_digest *out = NULL;
+	int rc;
+
+	if (parts == 0 || parts > PEER_PARTS_MAX) {
+		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	arc_to_store((const uint8_t *)a->lo, (const uint8_t *)a->hi, start,
+	             end);
+	dg = malloc(parts * sizeof(*dg));
+	counts = malloc(parts * sizeof(*counts));
+	out = calloc(parts, sizeof(*out));
+	if (!dg || !counts || !out) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_range_digest_split(s, start, end, parts, dg, counts)))
+		goto out;
+	for (unsigned i = 0; i < parts; i++) {
+		uint8_t p[KV_KEY_LEN];
+		(void)store_range_point(start, end, parts, i, p);
+		ring_key_dec(p);
+		memcpy(out[i].lo, p, KV_KEY_LEN);
+		(void)store_range_point(start, end, parts, i + 1, p);
+		ring_key_dec(p);
+		memcpy(out[i].hi, p, KV_KEY_LEN);
+		out[i].records = counts[i];
+		memcpy(out[i].hash, dg[i], STORE_DIGEST_LEN);
+	}
+	r->parts.parts_val = out;
+	r->parts.parts_len = parts;
+	out = NULL;
+out:
+	free(dg);
+	free(counts);
+	free(out);
+	r->rh.status = rc;
+	return rc;
+}
+
+typedef struct pull_acc {
+	peer_pull_res *r;
+	u_int max;
+	int values;
+} pull_acc;
+
+static int pull_keep(void *arg, const store_rec *rec)
+{
+	pull_acc *acc = arg;
+	peer_pull_res *r = acc->r;
+	peer_pull_rec *p;
+
+	if (r->recs.recs_val == NULL &&
+	    !(r->recs.recs_val = calloc(acc->max, sizeof(*p))))
+		return MAGMA_ENOMEM;
+	p = &r->recs.recs_val[r->recs.recs_len++];
+	memcpy(p->key, rec->key, KV_KEY_LEN);
+	p->ver = rec->version;
+	p->tombstone = (rec->flags & STORE_REC_TOMBSTONE) ? TRUE : FALSE;
+	if (!(p->sub.sub_val = malloc(rec->sublen + 1)))
+		return MAGMA_ENOMEM;
+	memcpy(p->sub.sub_val, rec->sub, rec->sublen);
+	p->sub.sub_len = (u_int)rec->sublen;
+	if (acc->values) {
+		if (!(p->value.value_val = malloc(rec->vallen + 1)))
+			return MAGMA_ENOMEM;
+		memcpy(p->value.value_val, rec->val, rec->vallen);
+		p->value.value_len = (u_int)rec->vallen;
+	}
+	return r->recs.recs_len >= acc->max ? 1 : 0;
+}
+
+int repair_serve_pull(store *s, const peer_pull_args *a, peer_pull_res *r)
+{
+	uint8_t start[KV_KEY_LEN], end[KV_KEY_LEN];
+	pull_acc acc = { r, a->max_records, a->want_values };
+	store_cursor from, next;
+	int done = 0, rc;
+
+	if (a->max_records == 0 || a->max_records > PEER_RECS_MAX ||
+	    a->max_bytes == 0 || a->max_bytes > PEER_BYTES_MAX ||
+	    a->cursor.cursor_len > PEER_CURSOR_MAX ||
+	    (a->cursor.cursor_len && a->cursor.cursor_len < KV_KEY_LEN)) {
+		rc = MAGMA_EINVAL;
+		goto out;
+	}
+	arc_to_store((const uint8_t *)a->lo, (const uint8_t *)a->hi, start,
+	             end);
+	memset(&from, 0, sizeof(from));
+	if (a->cursor.cursor_len)
+		memcpy(from.key, a->cursor.cursor_val, a->cursor.cursor_len);
+	from.len = a->cursor.cursor_len;
+	rc = store_range_pull(s, start, end, &from, a->max_bytes, pull_keep,
+	                      &acc, &next, &done);
+	if (rc)
+		goto out;
+	r->done = done ? TRUE : FALSE;
+	if (next.len) {
+		if (!(r->cursor.cursor_val = malloc(next.len))) {
+			rc = MAGMA_ENOMEM;
+			goto out;
+		}
+		memcpy(r->cursor.cursor_val, next.key, next.len);
+		r->cursor.cursor_len = (u_int)next.len;
+	}
+out:
+	if (rc) {
+		xdr_free((xdrproc_t)xdr_peer_pull_res, (char *)r);
+		memset(r, 0, sizeof(*r));
+	}
+	r->rh.status = rc;
+	return rc;
+}
+
+/* ---- a pass ---- */
+
+typedef struct pass {
+	kv_net *kn;
+	store *s;
+	ring *view;
+	uint8_t self[RING_ID_LEN];
+	repair_stats st;
+	int failed;
+	uint8_t dead[RING_MEMBERS_MAX > 64 ? 64 : RING_MEMBERS_MAX]
+	            [RING_ID_LEN];
+	size_t ndead; /* peers that failed in this pass: not asked again */
+} pass;
+
+static int pass_dead(const pass *p, const uint8_t id[RING_ID_LEN])
+{
+	for (size_t i = 0; i < p->ndead; i++)
+		if (memcmp(p->dead[i], id, RING_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+typedef struct peer_ref {
+	uint8_t id[RING_ID_LEN];
+	char addr[RING_ADDR_MAX];
+} peer_ref;
+
+static int remote_digest(pass *p, const peer_ref *who, const uint8_t *lo,
+                         const uint8_t *hi, unsigned parts,
+                         peer_digest_res *res)
+{
+	peer_digest_args a;
+	peer_client *pc = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.lo, lo, KV_KEY_LEN);
+	memcpy(a.hi, hi, KV_KEY_LEN);
+	a.parts = parts;
+	memset(res, 0, sizeof(*res));
+	if ((rc = kv_net_get_client(p->kn, who->addr, 2, &pc)) < 0)
+		return rc;
+	peer_client_hdr(pc, &a.hdr);
+	rc = peer_client_call(pc, PEERPROC_RANGE_DIGEST,
+	                      (xdrproc_t)xdr_peer_digest_args, &a,
+	                      (xdrproc_t)xdr_peer_digest_res, res);
+	kv_net_put_client(p->kn, pc, 2, rc == 0);
+	if (rc < 0)
+		return rc;
+	if ((rc = res->rh.status) == 0 && res->parts.parts_len != parts)
+		rc = MAGMA_EPROTO;
+	if (rc)
+		xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)res);
+	return rc;
+}
+
+/* Pull (lo, hi] from the peer into the local store. */
+static int pull_range(pass *p, const peer_ref *who, const uint8_t *lo,
+                      const uint8_t *hi)
+{
+	char cursor[PEER_CURSOR_MAX];
+	peer_pull_args a;
+	peer_client *pc = NULL;
+	int rc, done = 0;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.lo, lo, KV_KEY_LEN);
+	memcpy(a.hi, hi, KV_KEY_LEN);
+	a.cursor.cursor_val = cursor;
+	a.max_records = PEER_RECS_MAX;
+	a.max_bytes = PEER_BYTES_MAX;
+	a.want_values = TRUE;
+	if ((rc = kv_net_get_client(p->kn, who->addr, 2, &pc)) < 0)
+		return rc;
+	while (!done && rc == 0) {
+		peer_pull_res res;
+		store_replica_stats rs = { 0 };
+		store_rec *recs = NULL;
+
+		memset(&res, 0, sizeof(res));
+		peer_client_hdr(pc, &a.hdr);
+		rc = peer_client_call(pc, PEERPROC_RANGE_PULL,
+		                      (xdrproc_t)xdr_peer_pull_args, &a,
+		                      (xdrproc_t)xdr_peer_pull_res, &res);
+		if (rc < 0)
+			break;
+		rc = res.rh.status;
+		if (rc == 0 && (res.cursor.cursor_len > PEER_CURSOR_MAX ||
+		                (!res.done && res.recs.recs_len == 0)))
+			rc = MAGMA_EPROTO; /* no progress: refuse to loop */
+		if (rc == 0 && res.recs.recs_len &&
+		    !(recs = calloc(res.recs.recs_len, sizeof(*recs))))
+			rc = MAGMA_ENOMEM;
+		for (u_int i = 0; rc == 0 && i < res.recs.recs_len; i++) {
+			const peer_pull_rec *q = &res.recs.recs_val[i];
+			memcpy(recs[i].key, q->key, KV_KEY_LEN);
+			recs[i].sub = q->sub.sub_val;
+			recs[i].sublen = q->sub.sub_len;
+			recs[i].version = q->ver;
+			recs[i].flags = q->tombstone ? STORE_REC_TOMBSTONE : 0;
+			recs[i].val = q->value.value_val;
+			recs[i].vallen = q->value.value_len;
+		}
+		if (rc == 0)
+			rc = store_apply_replica(p->s, recs, res.recs.recs_len,
+			                         &rs);
+		if (rc == 0) {
+			p->st.pulled += res.recs.recs_len;
+			p->st.applied += rs.applied;
+			done = res.done;
+			memcpy(cursor, res.cursor.cursor_val,
+			       res.cursor.cursor_len);
+			a.cursor.cursor_len = res.cursor.cursor_len;
+		}
+		free(recs);
+		xdr_free((xdrproc_t)xdr_peer_pull_res, (char *)&res);
+	}
+	kv_net_put_client(p->kn, pc, 2, rc == 0);
+	return rc;
+}
+
+/* (lo, hi] differs (or, at depth 0, may differ) from the peer's. */
+static int diff_range(pass *p, const peer_ref *who, const uint8_t *lo,
+                      const uint8_t *hi, int depth, uint64_t records)
+{
+	uint8_t start[KV_KEY_LEN], end[KV_KEY_LEN];
+	uint8_t mine[REPAIR_PARTS][STORE_DIGEST_LEN];
+	uint64_t counts[REPAIR_PARTS], local = 0;
+	peer_digest_res res;
+	int rc;
+
+	arc_to_store(lo, hi, start, end);
+	if (depth == 0) {
+		uint8_t d[STORE_DIGEST_LEN];
+		if ((rc = store_range_digest(p->s, start, end, d, &local)) ||
+		    (rc = remote_digest(p, who, lo, hi, 1, &res)))
+			return rc;
+		p->st.ranges++;
+		records = res.parts.parts_val[0].records;
+		rc = memcmp(d, res.parts.parts_val[0].hash, STORE_DIGEST_LEN);
+		xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)&res);
+		if (rc == 0)
+			return 0;
+		p->st.differing++;
+	}
+	/* The peer's records only matter: ours that it lacks are its
+	 * pass's to pull. */
+	if (records == 0)
+		return 0;
+	if (depth >= REPAIR_DEPTH || records <= SMALL_RANGE)
+		return pull_range(p, who, lo, hi);
+	if ((rc = store_range_digest_split(p->s, start, end, REPAIR_PARTS, mine,
+	                                   counts)) ||
+	    (rc = remote_digest(p, who, lo, hi, REPAIR_PARTS, &res)))
+		return rc;
+	for (unsigned i = 0; i < REPAIR_PARTS && rc == 0; i++) {
+		const peer_digest *q = &res.parts.parts_val[i];
+		if (memcmp(mine[i], q->hash, STORE_DIGEST_LEN) != 0)
+			rc = diff_range(p, who, (const uint8_t *)q->lo,
+			                (const uint8_t *)q->hi, depth + 1,
+			                q->records);
+	}
+	xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)&res);
+	return rc;
+}
+
+static int arc_one(void *arg, const uint8_t lo[RING_KEY_LEN],
+                   const uint8_t hi[RING_KEY_LEN],
+                   const uint8_t owners[][RING_ID_LEN], size_t n)
+{
+	pass *p = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		ring_member m;
+		peer_ref who;
+		int rc;
+
+		/* Members the view has down are asked anyway: at start-up
+		 * nobody has answered a heartbeat yet, and a dead one fails
+		 * fast (then it is not asked again in this pass). */
+		if (memcmp(owners[i], p->self, RING_ID_LEN) == 0 ||
+		    pass_dead(p, owners[i]) ||
+		    ring_member_find(p->view, owners[i], &m) < 0)
+			continue;
+		memcpy(who.id, m.id, RING_ID_LEN);
+		snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
+		rc = diff_range(p, &who, lo, hi, 0, 0);
+		if (rc < 0) {
+			char hex[2 * RING_ID_LEN + 1];
+			keys_hex(m.id, RING_ID_LEN, hex);
+			LOG_W("repair with %s (%s): %s", hex, m.peer,
+			      magma_strerror(rc));
+			p->st.failed++;
+			p->failed = 1;
+			if (rc == MAGMA_EUNAVAIL || rc == MAGMA_ECRYPTO ||
+			    rc == MAGMA_EPROTO)
+				kv_net_suspect(p->kn, m.id, rc);
+			if (rc == MAGMA_EUNAVAIL &&
+			    p->ndead < sizeof(p->dead) / sizeof(p->dead[0]))
+				memcpy(p->dead[p->ndead++], m.id, RING_ID_LEN);
+		}
+	}
+	return 0;
+}
+
+int repair_pass(kv_net *kn, repair_stats *st)
+{
+	pass p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.kn = kn;
+	p.s = kv_net_store(kn);
+	kv_net_self(kn, p.self);
+	if ((rc = kv_net_view(kn, &p.view)) < 0)
+		return rc;
+	if (p.view)
+		rc = ring_arcs(p.view, p.self, RING_VIEW_PLACEMENT, arc_one,
+		               &p);
+	ring_free(p.view);
+	if (st) {
+		st->ranges += p.st.ranges;
+		st->differing += p.st.differing;
+		st->pulled += p.st.pulled;
+		st->applied += p.st.applied;
+		st->failed += p.st.failed;
+	}
+	if (rc == 0 && p.failed)
+		rc = MAGMA_EUNAVAIL;
+	return rc;
+}
+
+/* ---- the thread ---- */
+
+struct repair {
+	kv_net *kn;
+	unsigned interval_s;
+	uint64_t tomb_age_s;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, kicked, catch_up, caught_up;
+	repair_stats st, last;
+	uint64_t passes;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int view_others(kv_net *kn)
+{
+	ring *v = NULL;
+	size_t n = 0;
+
+	if (kv_net_view(kn, &v) < 0 || v == NULL)
+		return 0;
+	(void)ring_count(v, &n);
+	ring_free(v);
+	return n > 1;
+}
+
+static void purge(repair *rp, int others)
+{
+	uint64_t age = others ? rp->tomb_age_s * 1000000000ull : 0;
+	uint64_t now = now_ns(), total = 0;
+	size_t got = 0;
+
+	do {
+		if (store_purge_tombstones(kv_net_store(rp->kn), now - age,
+		                           1024, &got) < 0)
+			break;
+		total += got;
+	} while (got == 1024);
+	if (total)
+		LOG_D("purged %llu tombstones", (unsigned long long)total);
+	pthread_mutex_lock(&rp->mu);
+	rp->st.purged += total;
+	pthread_mutex_unlock(&rp->mu);
+}
+
+static void *repair_main(void *arg)
+{
+	repair *rp = arg;
+
+	pthread_mutex_lock(&rp->mu);
+	while (!rp->stop) {
+		repair_stats st = { 0 };
+		int catch_up = rp->catch_up, others, rc;
+		struct timespec ts;
+
+		rp->kicked = 0;
+		rp->catch_up = 0;
+		pthread_mutex_unlock(&rp->mu);
+		others = view_others(rp->kn);
+		if (others) {
+			if (catch_up) {
+				kv_net_set_serving(rp->kn, 0);
+				LOG_I("catching up with the other owners "
+				      "before "
+				      "serving as primary");
+			}
+			rc = repair_pass(rp->kn, &st);
+			if (catch_up || st.applied)
+				LOG_I("repair pass: %llu ranges compared, %llu "
+				      "differed, %llu records pulled, %llu "
+				      "applied, %llu failed%s",
+				      (unsigned long long)st.ranges,
+				      (unsigned long long)st.differing,
+				      (unsigned long long)st.pulled,
+				      (unsigned long long)st.applied,
+				      (unsigned long long)st.failed,
+				      rc < 0 ? " (some peers did not answer)"
+				             : "");
+		}
+		if (catch_up) {
+			kv_net_set_serving(rp->kn, 1);
+			if (others)
+				LOG_I("caught up: serving as primary");
+		}
+		purge(rp, others);
+		pthread_mutex_lock(&rp->mu);
+		rp->st.ranges += st.ranges;
+		rp->st.differing += st.differing;
+		rp->st.pulled += st.pulled;
+		rp->st.applied += st.applied;
+		rp->st.failed += st.failed;
+		rp->caught_up = 1;
+		if (others) {
+			rp->last = st;
+			rp->passes++;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += rp->interval_s;
+		while (!rp->stop && !rp->kicked &&
+		       pthread_cond_timedwait(&rp->cv, &rp->mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&rp->mu);
+	return NULL;
+}
+
+int repair_start(repair **out, const repair_config *cfg)
+{
+	repair *rp;
+
+	if (!out || !cfg || !cfg->net)
+		return MAGMA_EINVAL;
+	if (!(rp = calloc(1, sizeof(*rp))))
+		return MAGMA_ENOMEM;
+	rp->kn = cfg->net;
+	rp->interval_s = cfg->interval_s ? cfg->interval_s : REPAIR_INTERVAL_S;
+	rp->tomb_age_s = cfg->tomb_age_s ? cfg->tomb_age_s : REPAIR_TOMB_AGE_S;
+	rp->catch_up = !kv_net_serving(cfg->net) || view_others(cfg->net);
+	pthread_mutex_init(&rp->mu, NULL);
+	pthread_cond_init(&rp->cv, NULL);
+	if (pthread_create(&rp->th, NULL, repair_main, rp) != 0) {
+		pthread_cond_destroy(&rp->cv);
+		pthread_mutex_destroy(&rp->mu);
+		free(rp);
+		return MAGMA_ESYS;
+	}
+	*out = rp;
+	return 0;
+}
+
+void repair_stop(repair *rp)
+{
+	if (!rp)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	rp->stop = 1;
+	pthread_cond_broadcast(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+	pthread_join(rp->th, NULL);
+	pthread_cond_destroy(&rp->cv);
+	pthread_mutex_destroy(&rp->mu);
+	free(rp);
+}
+
+void repair_kick(repair *rp, int catch_up)
+{
+	if (!rp)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	rp->kicked = 1;
+	if (catch_up)
+		rp->catch_up = 1;
+	pthread_cond_broadcast(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+}
+
+void repair_get_stats(repair *rp, repair_stats *st, repair_stats *last,
+                      uint64_t *passes, int *caught_up)
+{
+	pthread_mutex_lock(&rp->mu);
+	if (st)
+		*st = rp->st;
+	if (last)
+		*last = rp->last;
+	if (passes)
+		*passes = rp->passes;
+	if (caught_up)
+		*caught_up = rp->caught_up;
+	pthread_mutex_unlock(&rp->mu);
+}

@@ -1,0 +1,291 @@
+#!/bin/sh
+# it_member.sh - membership between real magmad processes on distinct
+# loopback addresses (127.0.0.2 .. 127.0.0.6): magmactl init + joins give
+# 3 then 5 members with one table on every node; two joins at once get
+# two epochs and identical tables; a wrong keyphrase and an unreachable
+# peer fail at once and leave nothing; kill -9 of a member shows it down
+# on the others, a restart up again; status --json parses; locate names
+# a primary and a backup; leave marks leaving, leave --force removes.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+it_need_server
+command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
+
+NET=it-member
+KEY=$IT_TMP/net.key
+BADKEY=$IT_TMP/bad.key
+printf 'member keyphrase %s\n' "$$" >"$KEY"
+printf 'another keyphrase %s\n' "$$" >"$BADKEY"
+chmod 600 "$KEY" "$BADKEY"
+FAILS=0
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
+
+# node_files NAME ADDR: remember the node's addresses (random ports).
+node_files() {
+	echo "$2" >"$IT_TMP/$1.addr"
+	it_random_port >"$IT_TMP/$1.port"
+	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
+	IT_NODES="$IT_NODES $1"
+}
+peer_of() { cat "$IT_TMP/$1.peer"; }
+
+# join NAME ADDR VIA [KEYFILE]: magmactl join through node VIA.
+join() {
+	node_files "$1" "$2"
+	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
+		--keyphrase-file "${4:-$KEY}" --peer "$(peer_of "$3")" \
+		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
+		--no-rpcbind >"$IT_TMP/$1.join" 2>&1
+}
+
+status_json() { "$MAGMACTL" --data "$IT_TMP/$1" status --json; }
+
+# The table as this node sees it: "epoch id:address:state ..." sorted.
+table_of() {
+	status_json "$1" 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["epoch"], " ".join(sorted("%s:%s:%s" % (m["id"], m["address"],
+      m["state"]) for m in j["members"])))' 2>/dev/null
+}
+
+# converge SECONDS NODE...: wait until every node shows the same table;
+# prints it.
+converge() {
+	cv_t=$(($1 * 10))
+	shift
+	cv_i=0
+	while [ $cv_i -lt $cv_t ]; do
+		cv_first=$(table_of "$1")
+		cv_same=1
+		for cv_n in "$@"; do
+			[ "$(table_of "$cv_n")" = "$cv_first" ] || cv_same=0
+		done
+		if [ $cv_same = 1 ] && [ -n "$cv_first" ]; then
+			echo "$cv_first"
+			return 0
+		fi
+		sleep 0.1
+		cv_i=$((cv_i + 1))
+	done
+	for cv_n in "$@"; do echo "# $cv_n: $(table_of "$cv_n")"; done
+	return 1
+}
+
+# state_on NODE MEMBER: MEMBER's state as NODE shows it.
+state_on() {
+	status_json "$1" 2>/dev/null | python3 -c '
+import json, sys
+want = sys.argv[1]
+for m in json.load(sys.stdin)["members"]:
+    if m["id"] == want:
+        print(m["state"])' "$2" 2>/dev/null
+}
+node_id() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
+
+# wait_state SECONDS NODE MEMBER STATE
+wait_state() {
+	ws_i=0
+	while [ $ws_i -lt $(($1 * 10)) ]; do
+		[ "$(state_on "$2" "$3")" = "$4" ] && return 0
+		sleep 0.1
+		ws_i=$((ws_i + 1))
+	done
+	return 1
+}
+
+count_members() { echo "$1" | awk '{ print NF - 1 }'; }
+epoch_of() { echo "$1" | awk '{ print $1 }'; }
+
+# ---- init + 2 joins ----
+node_files a 127.0.0.2
+"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
+	--nfs-listen "127.0.0.2:$(it_port a)" --peer-listen "$(peer_of a)" \
+	--no-rpcbind >"$IT_TMP/a.init" 2>&1 || it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_start a
+join b 127.0.0.3 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
+grep -q "^coordinator = $(peer_of a)" "$IT_TMP/b/magma.conf" &&
+	ok "join writes the coordinator into magma.conf" ||
+	nok "join writes the coordinator into magma.conf"
+it_start b
+join c 127.0.0.4 b || it_fail "join c via b: $(cat "$IT_TMP/c.join")"
+it_start c
+if t=$(converge 10 a b c) && [ "$(count_members "$t")" = 3 ]; then
+	ok "3 members with one table on every node (epoch $(epoch_of "$t"))"
+else
+	nok "3 members with one table on every node" "$t"
+fi
+case "$t" in
+*joining* | *down* | *leaving*) nok "every member up" "$t" ;;
+*) ok "every member up (no data movement yet: joins go straight to up)" ;;
+esac
+E3=$(epoch_of "$t")
+
+# ---- two joins at the same time -> 5 members ----
+join d 127.0.0.5 a &
+jd=$!
+join e 127.0.0.6 c &
+je=$!
+wait $jd || it_fail "join d: $(cat "$IT_TMP/d.join")"
+wait $je || it_fail "join e: $(cat "$IT_TMP/e.join")"
+it_start d &
+sd=$!
+it_start e &
+se=$!
+wait $sd || it_fail "start d"
+wait $se || it_fail "start e"
+if t=$(converge 15 a b c d e) && [ "$(count_members "$t")" = 5 ]; then
+	ok "two joins at once: 5 members, identical tables on all nodes"
+else
+	nok "two joins at once: 5 members, identical tables" "$t"
+fi
+E5=$(epoch_of "$t")
+[ "$E5" = $((E3 + 2)) ] && ok "one epoch per join ($E3 -> $E5)" ||
+	nok "one epoch per join" "$E3 -> $E5"
+n=$(grep -c "JOIN of .*table epoch" "$IT_TMP/a.err")
+ep=$(sed -n 's/.*JOIN of .*table epoch \([0-9]*\).*/\1/p' "$IT_TMP/a.err" |
+	sort | uniq -d)
+[ -z "$ep" ] && ok "no epoch assigned twice ($n joins logged)" ||
+	nok "no epoch assigned twice" "$ep"
+
+# ---- status --json ----
+if status_json b | python3 -m json.tool >/dev/null 2>&1; then
+	ok "status --json parses (python3 -m json.tool)"
+else
+	nok "status --json parses"
+fi
+status_json b | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["redundancy"] == 2 and j["movement"] is None, j
+assert j["coordinator"]["address"], j
+m = j["members"]
+assert len(m) == 5 and abs(sum(x["share"] for x in m) - 100) < 0.6, m
+assert sum(x["self"] for x in m) == 1, m
+' 2>"$IT_TMP/json.err" && ok "status --json: shares, coordinator, movement" ||
+	nok "status --json content" "$(cat "$IT_TMP/json.err")"
+
+# ---- locate ----
+out=$("$MAGMACTL" --data "$IT_TMP/d" locate / 2>&1)
+if echo "$out" | grep -q "primary" && echo "$out" | grep -q "backup "; then
+	ok "locate / names a primary and a backup"
+else
+	nok "locate / names a primary and a backup" "$out"
+fi
+
+# ---- failures of join ----
+join f 127.0.0.7 a "$BADKEY"
+rc=$?
+if [ $rc -ne 0 ] && grep -qi "keyphrase" "$IT_TMP/f.join" &&
+   [ ! -e "$IT_TMP/f" ]; then
+	ok "wrong keyphrase: clear message, nothing left"
+else
+	nok "wrong keyphrase" "rc $rc: $(cat "$IT_TMP/f.join"); $(ls "$IT_TMP/f" 2>&1)"
+fi
+grep -qi "handshake\|key" "$IT_TMP/a.err" &&
+	ok "the peer logged the refused handshake" ||
+	nok "the peer logged the refused handshake"
+echo "127.0.0.7:$(it_random_port)" >"$IT_TMP/nobody.peer"
+t0=$(date +%s)
+join g 127.0.0.7 nobody
+rc=$?
+t1=$(date +%s)
+if [ $rc -ne 0 ] && grep -qi "cannot reach" "$IT_TMP/g.join" &&
+   [ ! -e "$IT_TMP/g" ] && [ $((t1 - t0)) -le 5 ]; then
+	ok "unreachable peer: fails in $((t1 - t0)) s, nothing left"
+else
+	nok "unreachable peer" "rc $rc in $((t1 - t0)) s: $(cat "$IT_TMP/g.join")"
+fi
+mkdir "$IT_TMP/h"
+join h 127.0.0.7 a "$BADKEY"
+[ -d "$IT_TMP/h" ] && [ -z "$(ls -A "$IT_TMP/h")" ] &&
+	ok "an existing empty DIR stays empty after a failed join" ||
+	nok "existing DIR after a failed join" "$(ls -A "$IT_TMP/h")"
+
+# ---- kill -9 and restart ----
+C=$(node_id c)
+it_kill9 c
+if wait_state 8 a "$C" down && wait_state 8 b "$C" down &&
+   wait_state 8 e "$C" down; then
+	ok "kill -9 of c: shown down on a, b and e within 8 s"
+else
+	nok "kill -9 of c: shown down" "a: $(state_on a "$C") b: $(state_on b "$C")"
+fi
+grep -q "member $C is down" "$IT_TMP/a.err" && ok "a logged c down" ||
+	nok "a logged c down"
+[ "$(grep -c "member $C is down" "$IT_TMP/a.err")" = 1 ] &&
+	ok "logged once" || nok "logged once"
+t=$(table_of a)
+[ "$(epoch_of "$t")" = "$E5" ] &&
+	ok "down is the view's: the epoch stays $E5" ||
+	nok "down changed the epoch" "$t"
+it_start c
+if wait_state 8 a "$C" up && wait_state 8 b "$C" up &&
+   wait_state 8 d "$C" up; then
+	ok "restart of c: up again everywhere"
+else
+	nok "restart of c: up again" "a: $(state_on a "$C")"
+fi
+if t=$(converge 10 a b c d e) && [ "$(epoch_of "$t")" = "$E5" ]; then
+	ok "the restarted node has the same table"
+else
+	nok "the restarted node has the same table" "$t"
+fi
+
+# ---- leave ----
+E=$(node_id e)
+out=$("$MAGMACTL" --data "$IT_TMP/e" leave 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && wait_state 8 a "$E" leaving && wait_state 8 d "$E" leaving
+then
+	ok "leave: e is leaving on every node ($out)"
+else
+	nok "leave" "rc $rc: $out"
+fi
+out=$("$MAGMACTL" --data "$IT_TMP/a" leave 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q coordinator &&
+	ok "the coordinator cannot leave: clear message" ||
+	nok "the coordinator refuses to leave" "$out"
+"$MAGMACTL" --data "$IT_TMP/e" leave --force >/dev/null 2>&1
+if t=$(converge 10 a b c d) && [ "$(count_members "$t")" = 4 ]; then
+	ok "leave --force: 4 members on every node"
+else
+	nok "leave --force" "$t"
+fi
+
+# ---- coordinator down: changes fail clearly ----
+it_stop a
+out=$("$MAGMACTL" --data "$IT_TMP/b" leave 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "unreachable" &&
+	ok "coordinator down: leave fails clearly" ||
+	nok "coordinator down: leave" "$out"
+join i 127.0.0.7 b
+rc=$?
+[ $rc -ne 0 ] && grep -q "coordinator" "$IT_TMP/i.join" &&
+	[ ! -e "$IT_TMP/i" ] &&
+	ok "coordinator down: join fails clearly" ||
+	nok "coordinator down: join" "rc $rc: $(cat "$IT_TMP/i.join")"
+
+# d and e were started in subshells: not our children, so poll.
+stop_bg() {
+	sb_p=$(it_pid "$1")
+	kill -TERM "$sb_p" 2>/dev/null || return 1
+	sb_i=0
+	while kill -0 "$sb_p" 2>/dev/null && [ $sb_i -lt 200 ]; do
+		sleep 0.1
+		sb_i=$((sb_i + 1))
+	done
+	! kill -0 "$sb_p" 2>/dev/null
+}
+for n in b c; do
+	it_stop "$n" || nok "magmad $n exit status $? after SIGTERM"
+done
+for n in d e; do
+	stop_bg "$n" || nok "magmad $n did not stop on SIGTERM"
+done
+[ $FAILS -eq 0 ] || it_fail "$FAILS check(s) failed"
+echo "PASS: $IT_NAME"
