@@ -337,6 +337,11 @@ static int fs_root_make(fs *f)
 
 int fs_open(fs **out, kv *store, const magma_keys *keys)
 {
+	return fs_open_root(out, store, keys, 1);
+}
+
+int fs_open_root(fs **out, kv *store, const magma_keys *keys, int make_root)
+{
 	fs *f = calloc(1, sizeof(*f));
 	int rc;
 
@@ -353,7 +358,7 @@ int fs_open(fs **out, kv *store, const magma_keys *keys)
 		rc = MAGMA_ESYS;
 		goto out;
 	}
-	rc = fs_root_make(f);
+	rc = make_root ? fs_root_make(f) : 0;
 	if (rc) {
 		pthread_mutex_destroy(&f->ns_lock);
 		goto out;

@@ -128,6 +128,12 @@ typedef struct fs_stat {
  * the root directory (mode 0755, owner 0:0) when it does not exist.
  * *out is released with fs_close(). */
 int fs_open(fs **out, kv *store, const magma_keys *keys);
+
+/* The same, making the root only when make_root is non-zero.  A node of
+ * a network that already exists must not make one: before it routes by
+ * the table its kv sees only its own store, where the root may well be
+ * absent, and a second root would conflict with the network's. */
+int fs_open_root(fs **out, kv *store, const magma_keys *keys, int make_root);
 void fs_close(fs *f);
 
 /* The root directory's reference. */

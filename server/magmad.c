@@ -342,6 +342,16 @@ static int read_keys(struct magmad *d)
 	return rc;
 }
 
+/* Only the founding node's first start makes the root directory (fs.h):
+ * no table yet, and no coordinator to join through. */
+static int network_is_new(const struct magmad *d)
+{
+	char path[CONF_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", d->data_dir, MEMBER_TABLE_FILE);
+	return access(path, F_OK) != 0 && d->cfg.coordinator[0] == 0;
+}
+
 static void magmad_stop(struct magmad *d)
 {
 	char path[CONF_PATH_MAX + 32];
@@ -487,7 +497,8 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	rc = node_net_open(d);
 	if (rc < 0)
 		return rc;
-	rc = fs_open(&d->fs, kv_net_kv(d->net), &d->keys);
+	rc = fs_open_root(&d->fs, kv_net_kv(d->net), &d->keys,
+	                  network_is_new(d));
 	if (rc < 0) {
 		fprintf(stderr, "magmad: cannot open the file system: %s\n",
 		        magma_strerror(rc));
