@@ -44,6 +44,40 @@ int fs_node_get(fs *f, const fs_ref *refp, fs_node *n)
 	return rc;
 }
 
+int fs_nodes_get(fs *f, const fs_ref *refs, size_t n, fs_node *out, int *rcs)
+{
+	uint8_t(*subs)[FS_SUB_FLARE_LEN] = calloc(n ? n : 1, sizeof(*subs));
+	kv_get_req *q = calloc(n ? n : 1, sizeof(*q));
+	int rc = 0;
+
+	if (!subs || !q) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		fs_sub_flare(refs[i].id, subs[i]);
+		memcpy(q[i].key, refs[i].home, KV_KEY_LEN);
+		q[i].sub = subs[i];
+		q[i].sublen = FS_SUB_FLARE_LEN;
+	}
+	rc = kv_get_many(f->kv, q, n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rcs[i] = q[i].rc == MAGMA_ENOENT ? MAGMA_ESTALE : q[i].rc;
+		if (rcs[i] == 0)
+			rcs[i] = fs_rec_decode(q[i].val, q[i].vallen,
+			                       &out[i].rec);
+		if (rcs[i] == 0) {
+			out[i].ref = refs[i];
+			out[i].ver = q[i].ver;
+		}
+		free(q[i].val);
+	}
+out:
+	free(subs);
+	free(q);
+	return rc;
+}
+
 int fs_dir_get(fs *f, const fs_ref *ref, fs_node *n)
 {
 	int rc = fs_node_get(f, ref, n);

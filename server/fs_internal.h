@@ -34,6 +34,10 @@ typedef struct fs_node {
 void fs_now(fs_time *t);
 /* Read the flare named by ref: MAGMA_ESTALE when absent. */
 int fs_node_get(fs *f, const fs_ref *ref, fs_node *n);
+/* fs_node_get of refs[0..n) at once (one kv_get_many): rcs[i] is what
+ * fs_node_get would return for refs[i].  Returns an error only when
+ * none could be read. */
+int fs_nodes_get(fs *f, const fs_ref *refs, size_t n, fs_node *out, int *rcs);
 /* Like fs_node_get, but also MAGMA_ENOTDIR unless a directory. */
 int fs_dir_get(fs *f, const fs_ref *ref, fs_node *n);
 int fs_is_root(const fs *f, const uint8_t id[KEYS_ID_LEN]);

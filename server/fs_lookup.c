@@ -78,6 +78,10 @@ static uint64_t ent_cookie(const uint8_t nkey[KEYS_RING_LEN])
 typedef struct rd_page {
 	fs_ent ents[RD_PAGE];
 	size_t n, seen;
+	/* READDIRPLUS: the entries' flares, read together (fs_nodes_get) */
+	fs_ref refs[RD_PAGE];
+	fs_node nodes[RD_PAGE];
+	int rcs[RD_PAGE];
 	uint8_t last[KV_SUB_MAX + 1];
 	size_t lastlen;
 } rd_page;
@@ -132,26 +136,35 @@ static int rd_dots(fs *f, const fs_node *d, uint64_t cookie, int plus,
 	return cookie <= 1 ? rc : 0;
 }
 
-/* Emit the entries of one page with cookie > after. */
-static int rd_page_emit(fs *f, const rd_page *p, uint64_t after, int plus,
+/* Emit the entries of one page with cookie > after; for READDIRPLUS
+ * their flares are read first, all at once (one call per owner). */
+static int rd_page_emit(fs *f, rd_page *p, uint64_t after, int plus,
                         fs_readdir_fn fn, void *arg)
 {
+	size_t nref = 0, k = 0;
+	int rc;
+
+	for (size_t i = 0; plus && i < p->n; i++)
+		if (ent_cookie(p->ents[i].name_key) > after)
+			p->refs[nref++] = p->ents[i].ref;
+	if (nref && (rc = fs_nodes_get(f, p->refs, nref, p->nodes, p->rcs)))
+		return rc;
 	for (size_t i = 0; i < p->n; i++) {
 		const fs_ent *e = &p->ents[i];
 		uint64_t ck = ent_cookie(e->name_key);
-		fs_node n;
-		int rc;
+		const fs_node *n = NULL;
 		if (ck <= after)
 			continue;
 		if (plus) {
-			rc = fs_node_get(f, &e->ref, &n);
+			n = &p->nodes[k];
+			rc = p->rcs[k++];
 			if (rc == MAGMA_ESTALE)
 				continue; /* removed while we read */
 			if (rc)
 				return rc;
 		}
-		rc = rd_emit(f, plus, e->name, e->namelen, ck, plus ? &n : NULL,
-		             &e->ref, fs_fileid(e->ref.id), fn, arg);
+		rc = rd_emit(f, plus, e->name, e->namelen, ck, n, &e->ref,
+		             fs_fileid(e->ref.id), fn, arg);
 		if (rc)
 			return rc;
 	}

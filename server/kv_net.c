@@ -513,6 +513,114 @@ static int net_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
 	return read_run(kn, &op);
 }
 
+/* ---- many gets (READDIRPLUS) ---- */
+
+#define GETM_PENDING 1 /* a kv_get_req not answered yet */
+
+/* Ask owner addr for the reqs whose indexes are idx[0..n), in calls of
+ * at most PEER_GETM_MAX; what it does not answer stays pending. */
+static void getm_owner(kv_net *kn, const owner *o, kv_get_req *reqs,
+                       const size_t *idx, size_t n)
+{
+	kv_get_req *tmp =
+	        calloc(n < PEER_GETM_MAX ? n : PEER_GETM_MAX, sizeof(*tmp));
+	size_t at = 0;
+
+	while (tmp && at < n) {
+		size_t m = n - at < PEER_GETM_MAX ? n - at : PEER_GETM_MAX;
+		size_t done = 0;
+		peer_client *pc = NULL;
+		int rc;
+
+		for (size_t i = 0; i < m; i++)
+			tmp[i] = reqs[idx[at + i]];
+		rc = kv_net_get_client(kn, o->addr, 0, &pc);
+		if (rc == 0) {
+			rc = peer_call_kv_get_many(pc, tmp, m, &done);
+			kv_net_put_client(kn, pc, 0, !failover_error(rc));
+		}
+		if (rc < 0) {
+			if (failover_error(rc))
+				kv_net_suspect(kn, o->id, rc);
+			break;
+		}
+		for (size_t i = 0; i < done; i++) {
+			if (failover_error(tmp[i].rc)) {
+				free(tmp[i].val);
+				continue; /* left pending: net_get tries others
+				           */
+			}
+			reqs[idx[at + i]] = tmp[i];
+		}
+		at += done;
+	}
+	free(tmp);
+}
+
+/* One KV_GET_MANY per owner for the keys it is the first to try (this
+ * node's own keys from the store); whatever stays unanswered (a failed
+ * owner, a partial reply) goes through net_get, which fails over. */
+static int net_get_many(kv *k, kv_get_req *reqs, size_t n)
+{
+	kv_net *kn = net_of(k);
+	const owner *first = NULL, *order[RING_R_MAX];
+	owner *owners = calloc(n ? n : 1, sizeof(*owners));
+	size_t *idx = calloc(n ? n : 1, sizeof(*idx));
+	int *who = calloc(n ? n : 1, sizeof(*who));
+	size_t nown = 0;
+	int rc = 0;
+
+	if (!owners || !idx || !who) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		route r;
+
+		reqs[i].val = NULL;
+		reqs[i].rc = GETM_PENDING;
+		who[i] = -1;
+		if (route_key(kn, reqs[i].key, 0, &r) < 0)
+			continue;
+		first = r.local_only || try_order(kn, &r, order) == 0
+		                ? NULL
+		                : order[0];
+		if (r.local_only || (first && first->self)) {
+			reqs[i].rc = kv_get(kn->lkv, reqs[i].key, reqs[i].sub,
+			                    reqs[i].sublen, &reqs[i].val,
+			                    &reqs[i].vallen, &reqs[i].ver);
+			continue;
+		}
+		if (!first)
+			continue;
+		for (size_t j = 0; j < nown && who[i] < 0; j++)
+			if (memcmp(owners[j].id, first->id, RING_ID_LEN) == 0)
+				who[i] = (int)j;
+		if (who[i] < 0) {
+			owners[nown] = *first;
+			who[i] = (int)nown++;
+		}
+	}
+	for (size_t j = 0; j < nown; j++) {
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (who[i] == (int)j)
+				idx[m++] = i;
+		getm_owner(kn, &owners[j], reqs, idx, m);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].rc == GETM_PENDING)
+			reqs[i].rc = net_get(k, reqs[i].key, reqs[i].sub,
+			                     reqs[i].sublen, &reqs[i].val,
+			                     &reqs[i].vallen, &reqs[i].ver);
+out:
+	free(owners);
+	free(idx);
+	free(who);
+	return rc;
+}
+
 /* ---- KV_APPLY encoding ---- */
 
 static const char empty_bytes[1];
@@ -927,6 +1035,7 @@ static const struct kv_ops net_ops = {
 	.sync = net_sync,
 	.stat = net_stat,
 	.close = net_close,
+	.get_many = net_get_many,
 };
 
 /* ---- the KV_APPLY handler ---- */

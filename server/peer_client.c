@@ -513,6 +513,69 @@ out:
 	return rc;
 }
 
+int peer_call_kv_get_many(peer_client *pc, kv_get_req *reqs, size_t n,
+                          size_t *done)
+{
+	peer_getm_args a;
+	peer_getm_res r;
+	peer_getm_key *keys;
+	size_t i, got;
+	int rc;
+
+	*done = 0;
+	if (n == 0 || n > PEER_GETM_MAX)
+		return MAGMA_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!sub_ok(reqs[i].sub, reqs[i].sublen))
+			return MAGMA_EINVAL;
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return MAGMA_ENOMEM;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	peer_client_hdr(pc, &a.hdr);
+	for (i = 0; i < n; i++) {
+		memcpy(keys[i].key, reqs[i].key, PEER_KEY_LEN);
+		keys[i].sub.sub_val = (char *)reqs[i].sub;
+		keys[i].sub.sub_len = (u_int)reqs[i].sublen;
+	}
+	a.keys.keys_val = keys;
+	a.keys.keys_len = (u_int)n;
+	rc = peer_client_call(pc, PEERPROC_KV_GET_MANY,
+	                      (xdrproc_t)xdr_peer_getm_args, &a,
+	                      (xdrproc_t)xdr_peer_getm_res, &r);
+	free(keys);
+	if (rc < 0)
+		return rc;
+	note_epoch(pc, r.rh.epoch);
+	rc = r.rh.status;
+	got = r.recs.recs_len;
+	if (rc == 0 && (got == 0 || got > n))
+		rc = MAGMA_EPROTO; /* a prefix of at least one was promised */
+	for (i = 0; rc == 0 && i < got; i++) {
+		peer_getm_rec *o = &r.recs.recs_val[i];
+
+		reqs[i].val = NULL;
+		reqs[i].rc = o->status > 0 ? MAGMA_EPROTO : o->status;
+		if (reqs[i].rc != 0)
+			continue;
+		/* kv_get hands out a buffer even for an empty value. */
+		reqs[i].val =
+		        o->value.value_val ? o->value.value_val : malloc(1);
+		if (reqs[i].val == NULL) {
+			reqs[i].rc = MAGMA_ENOMEM;
+			continue;
+		}
+		o->value.value_val = NULL;
+		reqs[i].vallen = o->value.value_len;
+		reqs[i].ver = o->ver;
+	}
+	if (rc == 0)
+		*done = got;
+	xdr_free((xdrproc_t)xdr_peer_getm_res, &r);
+	return rc;
+}
+
 int peer_call_kv_read(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                       const void *sub, size_t sublen, uint64_t off, size_t len,
                       void *buf, size_t *got)

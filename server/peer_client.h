@@ -18,7 +18,7 @@
  *   the peer's status when it answered with one (MAGMA_ENOENT, ...);
  *   MAGMA_EUNAVAIL  cannot connect, connection lost, or a timeout;
  *   MAGMA_ECRYPTO   the TLS handshake failed on the key: the peer does
- *                   not hold our join token (wrong keyphrase or network);
+ *                   not hold our join token (another keyphrase);
  *   MAGMA_EPROTO    the peer does not speak TLS 1.3 PSK or sent a reply
  *                   that does not decode;
  *   MAGMA_ENOTSUPP  the peer does not serve the procedure (PROC_UNAVAIL,
@@ -107,6 +107,11 @@ int peer_call_table_get(peer_client *pc, uint8_t **buf, size_t *len);
 int peer_call_kv_get(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                      const void *sub, size_t sublen, void **val, size_t *vallen,
                      uint64_t *ver);
+/* KV_GET_MANY: fills reqs[0..*done) (kv.h kv_get_req; each with its own
+ * rc, values malloc'd for the caller); the replier may answer only a
+ * prefix (*done < n), never none on success. */
+int peer_call_kv_get_many(peer_client *pc, kv_get_req *reqs, size_t n,
+                          size_t *done);
 int peer_call_kv_read(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                       const void *sub, size_t sublen, uint64_t off, size_t len,
                       void *buf, size_t *got);

@@ -184,7 +184,13 @@ static int peer_hello(rpc_req *req, void *args, void *res)
 	else if (a->me.network == NULL ||
 	         strcmp(a->me.network, d->cfg.network) != 0)
 		rc = MAGMA_ECONFIG;
-	if (rc < 0)
+	if (rc == MAGMA_ECONFIG && a->me.network != NULL &&
+	    a->me.network[0] == '\0')
+		/* `magmactl join` asking for the network's name */
+		LOG_I("HELLO from node %s without a network name (a joiner "
+		      "asking for it)",
+		      id);
+	else if (rc < 0)
 		LOG_W("HELLO from node %s: %s", id, magma_strerror(rc));
 	else
 		/* debug: heartbeats are HELLOs, one a second a member */
@@ -453,6 +459,55 @@ static int peer_range_pull(rpc_req *req, void *args, void *res)
 	return 0;
 }
 
+/* KV_GET_MANY: a prefix of the keys, values up to about PEER_BYTES_MAX
+ * in all (the asker gets the rest another way). */
+static int peer_kv_get_many(rpc_req *req, void *args, void *res)
+{
+	peer_getm_args *a = args;
+	peer_getm_res *r = res;
+	size_t n = a->keys.keys_len, bytes = 0, i;
+	kv_get_req *q = NULL;
+	int rc = 0;
+
+	if (catching_up(req))
+		rc = MAGMA_EUNAVAIL;
+	else if (n == 0 || n > PEER_GETM_MAX)
+		rc = MAGMA_EINVAL;
+	for (i = 0; rc == 0 && i < n; i++)
+		if (a->keys.keys_val[i].sub.sub_len > PEER_SUB_MAX)
+			rc = MAGMA_EINVAL;
+	if (rc == 0) {
+		q = calloc(n, sizeof(*q));
+		r->recs.recs_val = calloc(n, sizeof(*r->recs.recs_val));
+		if (!q || !r->recs.recs_val)
+			rc = MAGMA_ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < n && bytes < PEER_BYTES_MAX; i++) {
+		peer_getm_key *k = &a->keys.keys_val[i];
+		peer_getm_rec *o = &r->recs.recs_val[i];
+
+		memcpy(q[i].key, k->key, PEER_KEY_LEN);
+		q[i].sub = k->sub.sub_val;
+		q[i].sublen = k->sub.sub_len;
+		rc = kv_get_many(local_kv(req), &q[i], 1);
+		if (rc == 0 && q[i].rc == 0 && q[i].vallen > PEER_VAL_MAX)
+			q[i].rc = MAGMA_EIO; /* the store holds no such value */
+		o->status = q[i].rc;
+		if (q[i].rc == 0) {
+			o->ver = q[i].ver;
+			o->value.value_val = q[i].val;
+			o->value.value_len = (u_int)q[i].vallen;
+			bytes += q[i].vallen;
+			q[i].val = NULL;
+		}
+		free(q[i].val);
+		r->recs.recs_len = (u_int)(i + 1);
+	}
+	free(q);
+	reply(req, &a->hdr, &r->rh, rc);
+	return 0;
+}
+
 /* ---- the table of rows ---- */
 
 #define ROW(name, at, rt, fn)                                                  \
@@ -491,6 +546,8 @@ static const rpc_proc peer_procs[] = {
 	        ROW("JOIN", peer_join_args, peer_join_res, member_srv_join),
 	[PEERPROC_MEMBER_SET] = ROW("MEMBER_SET", peer_member_set_args,
 	                            peer_join_res, member_srv_member_set),
+	[PEERPROC_KV_GET_MANY] = ROW("KV_GET_MANY", peer_getm_args,
+	                             peer_getm_res, peer_kv_get_many),
 };
 
 const rpc_program peer_program = { MAGMA_PEER_PROGRAM, MAGMA_PEER_V1,

@@ -75,6 +75,19 @@ typedef struct kv_stat {
 	uint64_t records;     /* records held */
 } kv_stat;
 
+/* One read of a kv_get_many call: key and sub in; rc (0, MAGMA_ENOENT
+ * or another error), val (malloc'd, the caller frees it), vallen and ver
+ * out, as kv_get would give them. */
+typedef struct kv_get_req {
+	uint8_t key[KV_KEY_LEN];
+	const void *sub;
+	size_t sublen;
+	int rc;
+	void *val;
+	size_t vallen;
+	uint64_t ver;
+} kv_get_req;
+
 /* Buffer returned by get: *val is malloc'd, caller frees it with free(). */
 struct kv_ops {
 	/* Read one record.  On success *val (malloc'd; caller frees) and
@@ -103,6 +116,12 @@ struct kv_ops {
 	int (*sync)(kv *);
 	int (*stat)(kv *, kv_stat *st);
 	void (*close)(kv *);
+	/* Many gets at once (READDIRPLUS): each req filled as above.  A
+	 * networked backend sends one call per owner, not one per key.
+	 * Returns 0 once every req is filled (each with its own rc), or
+	 * an error only when none could be.  May be NULL: kv_get_many
+	 * then loops over get. */
+	int (*get_many)(kv *, kv_get_req *reqs, size_t n);
 };
 
 struct kv {
@@ -137,6 +156,18 @@ static inline int kv_scan(kv *k, const uint8_t key[KV_KEY_LEN],
 {
 	return k->ops->scan(k, key, prefix, prefixlen, from, fromlen, max, fn,
 	                    arg);
+}
+static inline int kv_get_many(kv *k, kv_get_req *reqs, size_t n)
+{
+	if (k->ops->get_many)
+		return k->ops->get_many(k, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].val = NULL;
+		reqs[i].rc = k->ops->get(k, reqs[i].key, reqs[i].sub,
+		                         reqs[i].sublen, &reqs[i].val,
+		                         &reqs[i].vallen, &reqs[i].ver);
+	}
+	return 0;
 }
 static inline int kv_sync(kv *k)
 {

@@ -267,6 +267,8 @@ static int cmd_hello(const char *addr, const char *network)
 		peer_table_put_args tp;
 		peer_apply_args ap;
 		peer_digest_args dg;
+		peer_getm_args gm;
+		peer_getm_res gr;
 		peer_pull_args pl;
 		peer_status_res sr;
 		peer_apply_res ar;
@@ -291,6 +293,13 @@ static int cmd_hello(const char *addr, const char *network)
 		                (xdrproc_t)xdr_peer_apply_res, &ar, sizeof(ar));
 		/* served (server/kv_net.c): an empty batch applies */
 		check(rc == 0, "KV_APPLY of nothing: ok", "%s", E(rc));
+		memset(&gm, 0, sizeof(gm));
+		peer_client_hdr(pc, &gm.hdr);
+		rc = raw_status(pc, PEERPROC_KV_GET_MANY,
+		                (xdrproc_t)xdr_peer_getm_args, &gm,
+		                (xdrproc_t)xdr_peer_getm_res, &gr, sizeof(gr));
+		check(rc == MAGMA_EINVAL, "KV_GET_MANY of no key: EINVAL", "%s",
+		      E(rc));
 		memset(&dg, 0, sizeof(dg));
 		peer_client_hdr(pc, &dg.hdr);
 		dg.parts = 1;
@@ -308,7 +317,7 @@ static int cmd_hello(const char *addr, const char *network)
 		/* served (server/repair.c): max_records 0 is refused */
 		check(rc == MAGMA_EINVAL, "RANGE_PULL of 0 records: EINVAL",
 		      "%s", E(rc));
-		rc = peer_client_call(pc, PEERPROC_MEMBER_SET + 1, NULL, NULL,
+		rc = peer_client_call(pc, PEERPROC_KV_GET_MANY + 1, NULL, NULL,
 		                      NULL, NULL);
 		check(rc == MAGMA_ENOTSUPP,
 		      "a procedure past the last: "
@@ -432,6 +441,7 @@ typedef struct peer_kv {
 	peer_client *pc;
 	uint8_t scanned[MAXKEYS][KV_KEY_LEN];
 	int nscanned;
+	int ngetmany; /* KV_GET_MANY calls */
 } peer_kv;
 
 static peer_client *pkv_pc(kv *k)
@@ -493,8 +503,28 @@ static void pkv_close(kv *k)
 	(void)k;
 }
 
-static const struct kv_ops pkv_ops = { pkv_get,  pkv_read, pkv_apply, pkv_scan,
-	                               pkv_sync, pkv_stat, pkv_close };
+/* KV_GET_MANY until every req is answered (a reply may hold a prefix). */
+static int pkv_get_many(kv *k, kv_get_req *reqs, size_t n)
+{
+	size_t at = 0, done = 0;
+	int rc = 0;
+
+	while (rc == 0 && at < n) {
+		rc = peer_call_kv_get_many(pkv_pc(k), reqs + at, n - at, &done);
+		((peer_kv *)k)->ngetmany++;
+		at += done;
+	}
+	return rc;
+}
+
+static const struct kv_ops pkv_ops = { .get = pkv_get,
+	                               .read = pkv_read,
+	                               .apply = pkv_apply,
+	                               .scan = pkv_scan,
+	                               .sync = pkv_sync,
+	                               .stat = pkv_stat,
+	                               .close = pkv_close,
+	                               .get_many = pkv_get_many };
 
 static void fill(uint8_t *p, size_t n, uint32_t seed)
 {
@@ -513,6 +543,7 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 typedef struct names {
 	unsigned char seen[NMANY];
 	int other;
+	int attrs, badattr; /* READDIRPLUS */
 } names;
 
 static int name_cb(void *arg, const char *name, size_t namelen, uint64_t fileid,
@@ -525,11 +556,15 @@ static int name_cb(void *arg, const char *name, size_t namelen, uint64_t fileid,
 	(void)fileid;
 	(void)cookie;
 	(void)ref;
-	(void)attr;
-	if (namelen == 4 && sscanf(name, "f%3u%c", &i, &tail) == 1 && i < NMANY)
+	if (namelen == 4 && sscanf(name, "f%3u%c", &i, &tail) == 1 &&
+	    i < NMANY) {
 		nm->seen[i]++;
-	else if (!(namelen == 1 && name[0] == '.') &&
-	         !(namelen == 2 && name[0] == '.' && name[1] == '.'))
+		/* READDIRPLUS: each file's size is its number mod 7 */
+		if (attr != NULL && attr->size != i % 7)
+			nm->badattr++;
+		nm->attrs += attr != NULL;
+	} else if (!(namelen == 1 && name[0] == '.') &&
+	           !(namelen == 2 && name[0] == '.' && name[1] == '.'))
 		nm->other++;
 	return 0;
 }
@@ -750,6 +785,19 @@ static int cmd_files(const char *addr, const char *nfshost, int nfsport)
 		      "READDIR over the peer protocol: 300 names once each",
 		      "%s eof %d missing %d dup %d other %d", E(rc), eof,
 		      missing, dup, nm.other);
+
+		memset(&nm, 0, sizeof(nm));
+		pk.ngetmany = 0;
+		rc = fs_readdir(f, &root, &many, 0, 0, 1, name_cb, &nm, &verf,
+		                &eof, &at);
+		check(rc == 0 && eof && nm.attrs == NMANY && !nm.badattr,
+		      "READDIRPLUS over the peer protocol: 300 sizes right",
+		      "%s eof %d attrs %d wrong %d", E(rc), eof, nm.attrs,
+		      nm.badattr);
+		check(pk.ngetmany > 0 && pk.ngetmany <= NMANY / 32,
+		      "READDIRPLUS read the attributes with KV_GET_MANY, "
+		      "not one call per entry",
+		      "%d calls for %d entries", pk.ngetmany, NMANY);
 	}
 	printf("# the namespace scanned %d ring keys\n", pk.nscanned);
 	check(pk.nscanned > 0, "the namespace layer used KV_SCAN", "none");
