@@ -43,7 +43,7 @@ start)
 		--no-rpcbind
 	start_node 1
 	for n in 2 3; do
-		"$MAGMACTL" join --data "$base/n$n" --network "$net" \
+		"$MAGMACTL" join --data "$base/n$n" \
 			--keyphrase-file "$base/keyphrase" \
 			--peer "$(addr 1):27390" \
 			--nfs-listen "$(addr "$n"):20490" \

@@ -18,7 +18,10 @@
 #include "merr.h"
 #include "mlog.h"
 
-#define KEYS_SALT_PREFIX "magma/v1/"
+#define KEYS_SALT_PREFIX "magma/v1/" /* || network name: content keys */
+/* The join token's salt: the '/' at its end is never in a network name
+ * (conf_valid_network), so no network's salt equals it. */
+#define KEYS_JOIN_SALT "magma/v1/join/"
 #define KEYS_PHRASE_MAX 4096
 /* Names longer than this are hashed from a heap copy (they are invalid
  * for fs anyway, but the hash must still be defined). */
@@ -38,6 +41,42 @@ static int keys_expand(const uint8_t prk[KEYS_LEN], const char *label,
 		return MAGMA_ECRYPTO;
 	}
 	return 0;
+}
+
+/* PBKDF2-SHA256 of the keyphrase under salt, KEYS_LEN bytes. */
+static int keys_stretch(const void *phrase, size_t len, const void *salt,
+                        size_t saltlen, uint8_t out[KEYS_LEN])
+{
+	gnutls_datum_t pw = { (unsigned char *)phrase, (unsigned int)len };
+	gnutls_datum_t sd = { (unsigned char *)salt, (unsigned int)saltlen };
+	int rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, KEYS_PBKDF2_ITER,
+	                       out, KEYS_LEN);
+
+	if (rc < 0) {
+		LOG_E("PBKDF2 failed: %s", gnutls_strerror(rc));
+		return MAGMA_ECRYPTO;
+	}
+	return 0;
+}
+
+int keys_derive_join(const void *phrase, size_t len, uint8_t out[KEYS_LEN])
+{
+	uint8_t master[KEYS_LEN], token[KEYS_LEN];
+	int rc;
+
+	if (phrase == NULL || len == 0)
+		return MAGMA_EINVAL;
+	/* Its own salt, without the network name: a joiner holds only the
+	 * keyphrase and learns the name from a member, inside TLS. */
+	rc = keys_stretch(phrase, len, KEYS_JOIN_SALT, strlen(KEYS_JOIN_SALT),
+	                  master);
+	if (rc == 0)
+		rc = keys_expand(master, "magma join token", token);
+	if (rc == 0)
+		memcpy(out, token, KEYS_LEN);
+	gnutls_memset(master, 0, sizeof(master));
+	gnutls_memset(token, 0, sizeof(token));
+	return rc;
 }
 
 int keys_derive(const void *phrase, size_t len, const char *network,
@@ -60,19 +99,12 @@ int keys_derive(const void *phrase, size_t len, const char *network,
 	memcpy(salt, KEYS_SALT_PREFIX, strlen(KEYS_SALT_PREFIX));
 	memcpy(salt + strlen(KEYS_SALT_PREFIX), network, netlen);
 
-	gnutls_datum_t pw = { (unsigned char *)phrase, (unsigned int)len };
-	gnutls_datum_t sd = { (unsigned char *)salt, (unsigned int)saltlen };
-	rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, KEYS_PBKDF2_ITER,
-	                   master, sizeof(master));
-	if (rc < 0) {
-		LOG_E("PBKDF2 failed: %s", gnutls_strerror(rc));
-		rc = MAGMA_ECRYPTO;
-		goto out;
-	}
-	/* The join token and the content secret are siblings: neither can
-	 * be computed from the other, so a volunteer holding the token
-	 * learns nothing about names or contents. */
-	if ((rc = keys_expand(master, "magma join token", k.join_token)) < 0 ||
+	/* The join token and the content secret come from different
+	 * PBKDF2 runs: neither can be computed from the other, so a
+	 * volunteer holding the token learns nothing about names or
+	 * contents. */
+	if ((rc = keys_derive_join(phrase, len, k.join_token)) < 0 ||
+	    (rc = keys_stretch(phrase, len, salt, saltlen, master)) < 0 ||
 	    (rc = keys_expand(master, "magma content", content)) < 0 ||
 	    (rc = keys_expand(content, "magma ring", k.ring)) < 0 ||
 	    (rc = keys_expand(content, "magma aead", k.aead)) < 0 ||

@@ -1,11 +1,16 @@
 /* keys.h - key derivation from the network keyphrase (GnuTLS KDFs) and
  * the keyed hashes that place flares on the ring.
  *
+ * keyphrase --PBKDF2-SHA256(salt "magma/v1/join/")--> join master
+ * join master --HKDF-expand("magma join token")--> join token (TLS PSK)
  * keyphrase --PBKDF2-SHA256(salt "magma/v1/" || network name)--> master
- * master --HKDF-expand("magma join token")--> join token (TLS PSK)
  * master --HKDF-expand("magma content")--> content secret, from which
  *   ring (HMAC-SHA1 key), aead and handle keys are expanded.
- * A node given only the join token cannot compute the content keys. */
+ * The join token needs no network name, so `magmactl join` can open TLS
+ * to a member with the keyphrase alone and learn the name inside it
+ * (HELLO); networks sharing a keyphrase share the token, and HELLO/JOIN
+ * tell them apart by name.  A node given only the join token cannot
+ * compute the content keys. */
 #ifndef MAGMA_KEYS_H
 #define MAGMA_KEYS_H
 
@@ -25,9 +30,14 @@ typedef struct magma_keys {
 	int have_content; /* 0 on a volunteer holding only the join token */
 } magma_keys;
 
-/* Derive every key from the keyphrase and network name. */
+/* Derive every key from the keyphrase and network name (join_token as
+ * keys_derive_join).  *out is untouched on failure. */
 int keys_derive(const void *phrase, size_t len, const char *network,
                 magma_keys *out);
+
+/* The join token alone, from the keyphrase alone.  MAGMA_EINVAL on an
+ * empty phrase; out is untouched on failure. */
+int keys_derive_join(const void *phrase, size_t len, uint8_t out[KEYS_LEN]);
 
 /* Read a keyphrase file: the whole file less one trailing newline.
  * Refuses files readable by group/other (MAGMA_ECONFIG, logged), empty

@@ -2,11 +2,13 @@
  * existing network through one of its members (magmactl(8)).
  *
  * Everything is checked with the peer before anything is written: the
- * TLS handshake proves both hold the same join token (wrong keyphrase:
- * the handshake fails), HELLO names the network, and a JOIN probe names
- * the coordinator and gives the table (redundancy, addresses in use).
- * Only then are DIR, its store and magma.conf made; on any failure DIR
- * is left as it was. */
+ * TLS handshake proves both hold the same join token, which is derived
+ * from the keyphrase alone (wrong keyphrase: the handshake fails); a
+ * HELLO without a network name gets the network's name from the peer,
+ * inside TLS; a second HELLO with it and a JOIN probe, which names the
+ * coordinator and gives the table (redundancy, addresses in use),
+ * confirm it.  Only then are DIR, its store and magma.conf made; on any
+ * failure DIR is left as it was. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,27 +37,28 @@ static void usage_join(FILE *f)
 	fprintf(f,
 	        "Usage: magmactl join --data DIR --keyphrase-file FILE "
 	        "--peer HOST:PORT\n"
-	        "                     [--network NAME] "
-	        "[--nfs-listen ADDR:PORT]\n"
-	        "                     [--peer-listen ADDR:PORT] "
-	        "[--store-size BYTES] [--no-rpcbind]\n"
+	        "                     [--nfs-listen ADDR:PORT] "
+	        "[--peer-listen ADDR:PORT]\n"
+	        "                     [--store-size BYTES] [--no-rpcbind] "
+	        "[--network NAME]\n"
 	        "\n"
 	        "Prepare a new node in DIR that joins the network of the "
 	        "member at\nHOST:PORT (its peer address).  The keyphrase is "
-	        "checked with the peer at once;\nthen `magmad --data DIR` "
-	        "runs the node, which enrolls at its first start.\n"
+	        "checked with the peer at\nonce and the network's name is "
+	        "learnt from it; then `magmad --data DIR`\nruns the node, "
+	        "which enrolls at its first start.\n"
 	        "\n"
-	        "  --network NAME          the network's name (default: "
-	        "$MAGMA_NETWORK)\n"
 	        "  --nfs-listen ADDR:PORT  NFS/MOUNT address (default %s)\n"
 	        "  --peer-listen ADDR:PORT node address (default %s)\n"
 	        "  --store-size BYTES      store capacity (default 1T)\n"
-	        "  --no-rpcbind            do not register with rpcbind\n",
+	        "  --no-rpcbind            do not register with rpcbind\n"
+	        "  --network NAME          fail unless the peer's network is "
+	        "NAME\n",
 	        CONF_DEFAULT_NFS, CONF_DEFAULT_PEER);
 }
 
-/* The join token for (keyphrase file, network). */
-static int derive(const char *kfile, const char *network, magma_keys *k)
+/* The join token of the keyphrase in kfile. */
+static int derive(const char *kfile, uint8_t token[KEYS_LEN])
 {
 	char *phrase = NULL;
 	size_t len = 0;
@@ -79,15 +82,53 @@ static int derive(const char *kfile, const char *network, magma_keys *k)
 		        kfile, magma_strerror(rc));
 	if (rc < 0)
 		return rc;
-	rc = keys_derive(phrase, len, network, k);
+	rc = keys_derive_join(phrase, len, token);
 	explicit_bzero(phrase, len);
 	free(phrase);
 	return rc;
 }
 
-/* Ask the peer: handshake, HELLO, JOIN probe. */
-static int ask_peer(const char *peer, const magma_keys *k, const uint8_t id[16],
-                    const magma_conf *cfg, member_answer *ans)
+/* Learn the network's name from the peer: a HELLO without one is
+ * answered MAGMA_ECONFIG, with the peer's own description (magma_peer.x).
+ * want, if not NULL, is the name --network expects.  Copies the name to
+ * me and cfg. */
+static int learn_network(peer_client *pc, const char *peer, const char *want,
+                         peer_node *me, magma_conf *cfg)
+{
+	peer_node them;
+	int rc;
+
+	memset(&them, 0, sizeof(them));
+	me->network[0] = '\0';
+	rc = peer_call_hello(pc, me, &them);
+	if (rc != 0 && rc != MAGMA_ECONFIG) {
+		fprintf(stderr, "magmactl join: HELLO to %s failed: %s\n", peer,
+		        magma_strerror(rc));
+		return rc < 0 ? rc : MAGMA_EPROTO;
+	}
+	if (!conf_valid_network(them.network)) {
+		fprintf(stderr,
+		        "magmactl join: %s did not give a valid network "
+		        "name\n",
+		        peer);
+		return MAGMA_EPROTO;
+	}
+	if (want != NULL && strcmp(want, them.network) != 0) {
+		fprintf(stderr,
+		        "magmactl join: %s is a member of network \"%s\", "
+		        "not \"%s\" (--network): nothing done\n",
+		        peer, them.network, want);
+		return MAGMA_ECONFIG;
+	}
+	snprintf(me->network, sizeof(me->network), "%s", them.network);
+	snprintf(cfg->network, sizeof(cfg->network), "%s", them.network);
+	return 0;
+}
+
+/* Ask the peer: handshake, the network's name, HELLO, JOIN probe. */
+static int ask_peer(const char *peer, const uint8_t token[KEYS_LEN],
+                    const uint8_t id[16], const char *want, magma_conf *cfg,
+                    member_answer *ans)
 {
 	peer_client_opts o = { 3000, 5000, 10000 };
 	peer_client *pc = NULL;
@@ -95,7 +136,7 @@ static int ask_peer(const char *peer, const magma_keys *k, const uint8_t id[16],
 	char nfs[CONF_ADDR_MAX + 16];
 	int rc;
 
-	rc = peer_client_new(peer, k->join_token, id, &o, &pc);
+	rc = peer_client_new(peer, token, id, &o, &pc);
 	if (rc < 0) {
 		fprintf(stderr,
 		        "magmactl join: --peer %s: expected a numeric "
@@ -107,8 +148,8 @@ static int ask_peer(const char *peer, const magma_keys *k, const uint8_t id[16],
 	if (rc == MAGMA_ECRYPTO) {
 		fprintf(stderr,
 		        "magmactl join: %s refused the handshake: wrong "
-		        "keyphrase (or wrong network name \"%s\")\n",
-		        peer, cfg->network);
+		        "keyphrase\n",
+		        peer);
 		goto out;
 	}
 	if (rc < 0) {
@@ -120,7 +161,6 @@ static int ask_peer(const char *peer, const magma_keys *k, const uint8_t id[16],
 		goto out;
 	}
 	memset(&me, 0, sizeof(me));
-	snprintf(me.network, sizeof(me.network), "%s", cfg->network);
 	memcpy(me.id, id, 16);
 	conf_format_addr(&cfg->peer_listen, me.peer, sizeof(me.peer));
 	conf_format_addr(&cfg->nfs_listen, nfs, sizeof(nfs));
@@ -129,7 +169,10 @@ static int ask_peer(const char *peer, const magma_keys *k, const uint8_t id[16],
 		goto out;
 	}
 	memcpy(me.nfs, nfs, strlen(nfs) + 1);
-	me.proto_version = 1;
+	me.proto_version = 1; /* PEER_PROTO_VERSION */
+	rc = learn_network(pc, peer, want, &me, cfg);
+	if (rc < 0)
+		goto out;
 	rc = peer_call_hello(pc, &me, &them);
 	if (rc < 0) {
 		fprintf(stderr, "magmactl join: HELLO to %s failed: %s\n", peer,
@@ -165,12 +208,11 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *network = getenv("MAGMA_NETWORK"), *kfile = NULL,
-	           *peer = NULL;
+	const char *network = NULL, *kfile = NULL, *peer = NULL;
 	char text[8192], err[512], kabs[PATH_MAX], dabs[PATH_MAX],
 	        path[CONF_PATH_MAX + 64], pa[CONF_ADDR_MAX + 16];
 	magma_conf cfg;
-	magma_keys keys;
+	uint8_t token[KEYS_LEN];
 	member_answer ans = { .table = NULL };
 	ring_member other;
 	struct stat sb;
@@ -216,17 +258,18 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		usage_join(stderr);
 		return EXIT_USAGE;
 	}
-	if (network == NULL || !conf_valid_network(network)) {
+	if (network != NULL && !conf_valid_network(network)) {
 		fprintf(stderr,
-		        "magmactl join: give the network's name with --network "
-		        "NAME (or $MAGMA_NETWORK): the join token is derived "
-		        "from the keyphrase and the name, and nothing is sent "
-		        "in clear before the TLS handshake\n");
+		        "magmactl join: --network %s: not a valid network "
+		        "name ([A-Za-z0-9._-], 1 to %d characters)\n",
+		        network, CONF_NETWORK_MAX);
 		return EXIT_USAGE;
 	}
+	/* A placeholder network until the peer names it (ask_peer). */
 	n += snprintf(text + n, sizeof(text) - (size_t)n,
-	              "network = %s\nnode_id = %032x\nkeyphrase_file = /k\n",
-	              network, 0);
+	              "network = unknown\nnode_id = %032x\n"
+	              "keyphrase_file = /k\n",
+	              0);
 	if ((size_t)n >= sizeof(text) ||
 	    conf_parse(text, "magmactl join", &cfg, err, sizeof(err)) < 0) {
 		const char *what = strstr(err, ": ");
@@ -249,13 +292,15 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		return 1;
 	}
 	snprintf(cfg.keyphrase_file, sizeof(cfg.keyphrase_file), "%s", kabs);
-	if (keys_random(id, sizeof(id)) < 0 || derive(kabs, network, &keys) < 0)
+	if (keys_random(id, sizeof(id)) < 0 || derive(kabs, token) < 0)
 		return 1;
 	keys_hex(id, sizeof(id), cfg.node_id);
 
-	/* The network first: nothing is written unless it says yes. */
-	rc = ask_peer(peer, &keys, id, &cfg, &ans);
-	explicit_bzero(&keys, sizeof(keys));
+	/* The network first: nothing is written unless it says yes.  The
+	 * content keys are not needed here: magmad derives them from the
+	 * keyphrase and the name written to magma.conf. */
+	rc = ask_peer(peer, token, id, network, &cfg, &ans);
+	explicit_bzero(token, sizeof(token));
 	if (rc < 0)
 		return 1;
 	conf_format_addr(&cfg.peer_listen, pa, sizeof(pa));

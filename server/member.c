@@ -464,7 +464,7 @@ static int start_member(struct magmad *d, ring *stored)
 	if (rc == MAGMA_ECRYPTO)
 		fprintf(stderr,
 		        "magmad: cannot join: coordinator %s refused our "
-		        "keyphrase (wrong keyphrase file or network)\n",
+		        "keyphrase (wrong keyphrase file)\n",
 		        d->cfg.coordinator);
 	else
 		fprintf(stderr,

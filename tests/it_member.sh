@@ -2,8 +2,9 @@
 # it_member.sh - membership between real magmad processes on distinct
 # loopback addresses (127.0.0.2 .. 127.0.0.6): magmactl init + joins give
 # 3 then 5 members with one table on every node; two joins at once get
-# two epochs and identical tables; a wrong keyphrase and an unreachable
-# peer fail at once and leave nothing; kill -9 of a member shows it down
+# two epochs and identical tables; join learns the network's name from
+# the peer (an optional --network must match it); a wrong keyphrase, a
+# wrong --network and an unreachable peer fail at once and leave nothing; kill -9 of a member shows it down
 # on the others, a restart up again; status --json parses; locate names
 # a primary and a backup; leave marks leaving, leave --force removes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -33,13 +34,17 @@ node_files() {
 }
 peer_of() { cat "$IT_TMP/$1.peer"; }
 
-# join NAME ADDR VIA [KEYFILE]: magmactl join through node VIA.
+# join NAME ADDR VIA [KEYFILE [ARG...]]: magmactl join through node VIA
+# (without --network: the name comes from VIA), with more ARGs.
 join() {
-	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
-		--keyphrase-file "${4:-$KEY}" --peer "$(peer_of "$3")" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1
+	jn=$1 ja=$2 jv=$3 jk=${4:-$KEY}
+	shift 3
+	[ $# -gt 0 ] && shift
+	node_files "$jn" "$ja"
+	"$MAGMACTL" join --data "$IT_TMP/$jn" \
+		--keyphrase-file "$jk" --peer "$(peer_of "$jv")" \
+		--nfs-listen "$ja:$(it_port "$jn")" --peer-listen "$(peer_of "$jn")" \
+		--no-rpcbind "$@" >"$IT_TMP/$jn.join" 2>&1
 }
 
 status_json() { "$MAGMACTL" --data "$IT_TMP/$1" status --json; }
@@ -111,8 +116,12 @@ join b 127.0.0.3 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
 grep -q "^coordinator = $(peer_of a)" "$IT_TMP/b/magma.conf" &&
 	ok "join writes the coordinator into magma.conf" ||
 	nok "join writes the coordinator into magma.conf"
+grep -q "^network = $NET\$" "$IT_TMP/b/magma.conf" &&
+	ok "join without --network writes the peer's network name" ||
+	nok "join writes the network name" "$(grep network "$IT_TMP/b/magma.conf")"
 it_start b
-join c 127.0.0.4 b || it_fail "join c via b: $(cat "$IT_TMP/c.join")"
+join c 127.0.0.4 b "$KEY" --network "$NET" ||
+	it_fail "join c via b with --network: $(cat "$IT_TMP/c.join")"
 it_start c
 if t=$(converge 10 a b c) && [ "$(count_members "$t")" = 3 ]; then
 	ok "3 members with one table on every node (epoch $(epoch_of "$t"))"
@@ -185,6 +194,15 @@ if [ $rc -ne 0 ] && grep -qi "keyphrase" "$IT_TMP/f.join" &&
 	ok "wrong keyphrase: clear message, nothing left"
 else
 	nok "wrong keyphrase" "rc $rc: $(cat "$IT_TMP/f.join"); $(ls "$IT_TMP/f" 2>&1)"
+fi
+join i 127.0.0.7 a "$KEY" --network other-net
+rc=$?
+if [ $rc -ne 0 ] &&
+   grep -q "network \"$NET\", not \"other-net\"" "$IT_TMP/i.join" &&
+   [ ! -e "$IT_TMP/i" ]; then
+	ok "wrong --network: clear message, nothing left"
+else
+	nok "wrong --network" "rc $rc: $(cat "$IT_TMP/i.join"); $(ls "$IT_TMP/i" 2>&1)"
 fi
 grep -qi "handshake\|key" "$IT_TMP/a.err" &&
 	ok "the peer logged the refused handshake" ||

@@ -38,8 +38,8 @@ tune() {
 }
 join() {
 	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
-		--keyphrase-file "$KEY" --peer "$(peer_of "$3")" \
+	"$MAGMACTL" join --data "$IT_TMP/$1" --keyphrase-file "$KEY" \
+		--peer "$(peer_of "$3")" \
 		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
 		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
 	tune "$1"

@@ -3,7 +3,17 @@
  * The expected values of Magma's own derivations were computed outside
  * GnuTLS, with python3's hashlib.pbkdf2_hmac, hmac and a ten-line
  * HKDF-expand, for the keyphrase "correct horse battery staple" and the
- * network "testnet"; the KDF primitives are also checked against the
+ * network "testnet":
+ *
+ *   def expand(prk, info):  # RFC 5869, 32 bytes
+ *       return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+ *   def pbkdf2(pw, salt):
+ *       return hashlib.pbkdf2_hmac("sha256", pw, salt, 100000, 32)
+ *   join = expand(pbkdf2(P, b"magma/v1/join/"), b"magma join token")
+ *   content = expand(pbkdf2(P, b"magma/v1/" + net), b"magma content")
+ *   ring = expand(content, b"magma ring")  # also aead, handle
+ *
+ * The KDF primitives are also checked against the
  * published RFC 6070, RFC 7914 (PBKDF2) and RFC 5869 (HKDF) vectors. */
 #include <CUnit/CUnit.h>
 
@@ -106,8 +116,8 @@ static void test_derive_vectors(void)
 	const magma_keys *k = &fixed_keys;
 	CU_ASSERT_EQUAL(k->have_content, 1);
 	assert_hex(k->join_token, KEYS_LEN,
-	           "931ced3d61a73234a88e41dce6ec6a3941b38ce2574d92ddcbd17dfd"
-	           "491a1682");
+	           "f32f4319b89c8100c4b007454c177ddb8ceaab9367c6803e614317e7"
+	           "88cfc16a");
 	assert_hex(k->ring, KEYS_LEN,
 	           "f41a18598b554f38f15e24be680399f44a3c061d84d0127304bfcb5f"
 	           "c413b044");
@@ -173,18 +183,41 @@ static void test_join_token_separate(void)
 	CU_ASSERT(memcmp(k->aead, k->handle, KEYS_LEN) != 0);
 }
 
+/* The join token from the keyphrase alone equals keys_derive's. */
+static void test_join_vectors(void)
+{
+	uint8_t t[KEYS_LEN];
+	CU_ASSERT_EQUAL_FATAL(keys_derive_join(PHRASE, strlen(PHRASE), t), 0);
+	assert_hex(t, KEYS_LEN,
+	           "f32f4319b89c8100c4b007454c177ddb8ceaab9367c6803e614317e7"
+	           "88cfc16a");
+	CU_ASSERT(memcmp(t, fixed_keys.join_token, KEYS_LEN) == 0);
+	CU_ASSERT_EQUAL_FATAL(keys_derive_join("other phrase", 12, t), 0);
+	assert_hex(t, KEYS_LEN,
+	           "42aa05808cd14c0f54ea8293350390764f79f4e81778b94153a9a20e"
+	           "0deef75d");
+}
+
 static void test_networks_differ(void)
 {
 	magma_keys o;
 	CU_ASSERT_EQUAL_FATAL(
 	        keys_derive(PHRASE, strlen(PHRASE), "othernet", &o), 0);
-	assert_hex(o.join_token, KEYS_LEN,
-	           "c0398c6d6d4bf4cb621f7e0569378e16dc9e2a4c0562e3bea2ca5d82"
-	           "4fdeff9c");
-	CU_ASSERT(memcmp(o.join_token, fixed_keys.join_token, KEYS_LEN) != 0);
+	/* One keyphrase, two networks: the same join token (a joiner
+	 * needs no name), different content keys. */
+	CU_ASSERT(memcmp(o.join_token, fixed_keys.join_token, KEYS_LEN) == 0);
 	CU_ASSERT(memcmp(o.ring, fixed_keys.ring, KEYS_LEN) != 0);
 	CU_ASSERT(memcmp(o.aead, fixed_keys.aead, KEYS_LEN) != 0);
 	CU_ASSERT(memcmp(o.handle, fixed_keys.handle, KEYS_LEN) != 0);
+	assert_hex(o.ring, KEYS_LEN,
+	           "dd0b6e4a23a33b8b1d5218f30a4077142c15ef0aa16f314c9c1f8a2d"
+	           "f10fd3e6");
+	assert_hex(o.aead, KEYS_LEN,
+	           "90c92a4f4dabefb1a9be919f94d20bea641a54e7f13c2ddd6d279417"
+	           "48ca7461");
+	assert_hex(o.handle, KEYS_LEN,
+	           "09bb3d13b2d26b3de6f63170fbe1bf1924a0b89503f144b5b3ca9f0e"
+	           "c1f88f09");
 	/* And a different phrase on the same network. */
 	CU_ASSERT_EQUAL_FATAL(keys_derive("other phrase", 12, NET, &o), 0);
 	CU_ASSERT(memcmp(o.join_token, fixed_keys.join_token, KEYS_LEN) != 0);
@@ -201,6 +234,9 @@ static void test_derive_invalid(void)
 	CU_ASSERT_EQUAL(keys_derive(PHRASE, strlen(PHRASE), NULL, &o),
 	                MAGMA_EINVAL);
 	/* Out-parameter untouched on failure. */
+	CU_ASSERT_EQUAL(o.join_token[0], 0xa5);
+	CU_ASSERT_EQUAL(keys_derive_join("", 0, o.join_token), MAGMA_EINVAL);
+	CU_ASSERT_EQUAL(keys_derive_join(NULL, 5, o.join_token), MAGMA_EINVAL);
 	CU_ASSERT_EQUAL(o.join_token[0], 0xa5);
 }
 
@@ -351,7 +387,8 @@ static CU_TestInfo keys_tests[] = {
 	{ "ring key vectors", test_ring_vectors },
 	{ "ring keys distinct", test_ring_distinct },
 	{ "join token separate from content keys", test_join_token_separate },
-	{ "networks and phrases differ", test_networks_differ },
+	{ "join token from the keyphrase alone", test_join_vectors },
+	{ "one join token for all networks of a phrase", test_networks_differ },
 	{ "derive rejects bad input", test_derive_invalid },
 	{ "random and hex", test_random_hex },
 	{ "phrase file edge cases", test_phrase_file },
