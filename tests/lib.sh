@@ -211,6 +211,29 @@ it_nfsit() {
 	fi
 }
 
+# Wait (at most 5 s) until every thread of magmad NAME shows state T.
+# kill -STOP returns once the signal is queued; the group stop starts
+# only when the thread chosen to take it (main, in sigwait) gets a CPU,
+# and until then the other threads go on answering calls.
+it_stopped() {
+	it_p=$(it_pid "$1")
+	it_i=0
+	while [ $it_i -lt 500 ]; do
+		it_run=0
+		for it_t in /proc/"$it_p"/task/*/stat; do
+			# field 3 is the state ("magmad" has no space)
+			case "$(cut -d' ' -f3 "$it_t" 2>/dev/null)" in
+			T | t | "") ;;
+			*) it_run=1 ;;
+			esac
+		done
+		[ $it_run -eq 0 ] && return 0
+		sleep 0.01
+		it_i=$((it_i + 1))
+	done
+	return 1
+}
+
 # Fail unless magmad NAME is still running.
 it_alive() {
 	kill -0 "$(it_pid "$1")" 2>/dev/null ||
