@@ -33,6 +33,7 @@ void conf_defaults(magma_conf *cfg)
 	cfg->log_level = MLOG_INFO;
 	cfg->heartbeat_ms = CONF_DEFAULT_HEARTBEAT_MS;
 	cfg->down_after_ms = CONF_DEFAULT_DOWN_AFTER_MS;
+	cfg->down_grace_ms = CONF_DEFAULT_DOWN_GRACE_MS;
 	cfg->op_timeout_ms = CONF_DEFAULT_OP_TIMEOUT_MS;
 	cfg->repair_interval_ms = CONF_DEFAULT_REPAIR_MS;
 	cfg->tombstone_age_s = CONF_DEFAULT_TOMB_AGE_S;
@@ -268,13 +269,14 @@ enum conf_key {
 	CK_OP_TIMEOUT,
 	CK_REPAIR_INTERVAL,
 	CK_TOMB_AGE,
+	CK_DOWN_GRACE,
 	CK_COUNT
 };
 static const char *const conf_keys[CK_COUNT] = {
 	"network",     "node_id",         "keyphrase_file",     "nfs_listen",
 	"peer_listen", "redundancy",      "store_size",         "rpcbind",
 	"log_level",   "coordinator",     "heartbeat_interval", "down_after",
-	"op_timeout",  "repair_interval", "tombstone_age"
+	"op_timeout",  "repair_interval", "tombstone_age",      "down_grace"
 };
 
 /* Apply one key's value to cfg; on error write what was wrong to what. */
@@ -409,6 +411,23 @@ static int conf_set(magma_conf *cfg, int k, const char *val, char *what,
 			cfg->op_timeout_ms = ms;
 		else
 			cfg->repair_interval_ms = ms;
+		return 0;
+	}
+	case CK_DOWN_GRACE: {
+		unsigned ms = 0;
+		/* off: a member gone for good is removed by hand (leave
+		 * --force) rather than re-replicated around */
+		if (strcmp(val, "off") == 0) {
+			cfg->down_grace_ms = 0;
+			return 0;
+		}
+		if (conf_parse_ms(val, &ms) < 0 || ms < 1000) {
+			snprintf(what, wlen,
+			         "down_grace: expected a time from 1s to 3600s "
+			         "(e.g. 300s) or off");
+			return MAGMA_ECONFIG;
+		}
+		cfg->down_grace_ms = ms;
 		return 0;
 	}
 	case CK_TOMB_AGE:
@@ -593,6 +612,10 @@ int conf_write(const char *path, const magma_conf *cfg)
 		fprintf(f, "heartbeat_interval = %ums\n", cfg->heartbeat_ms);
 	if (cfg->down_after_ms != CONF_DEFAULT_DOWN_AFTER_MS)
 		fprintf(f, "down_after = %ums\n", cfg->down_after_ms);
+	if (cfg->down_grace_ms == 0)
+		fprintf(f, "down_grace = off\n");
+	else if (cfg->down_grace_ms != CONF_DEFAULT_DOWN_GRACE_MS)
+		fprintf(f, "down_grace = %ums\n", cfg->down_grace_ms);
 	if (cfg->op_timeout_ms != CONF_DEFAULT_OP_TIMEOUT_MS)
 		fprintf(f, "op_timeout = %ums\n", cfg->op_timeout_ms);
 	if (cfg->repair_interval_ms != CONF_DEFAULT_REPAIR_MS)

@@ -18,6 +18,9 @@
  *   heartbeat_interval  time between heartbeats (ms or s suffix;
  *                   a bare number is seconds)                    [1s]
  *   down_after      silence after which a member is down        [3s]
+ *   down_grace      silence after which the coordinator marks a member
+ *                   down in the table, so that the others restore r
+ *                   copies (member_hb.c); 1s..3600s, or off     [300s]
  *   op_timeout      bound of one data op over the network: after it
  *                   without an answer from any owner the op fails
  *                   (NFS3ERR_IO), 1s..600s                      [10s]
@@ -46,6 +49,7 @@
 #define CONF_REDUNDANCY_MAX 16
 #define CONF_DEFAULT_HEARTBEAT_MS 1000
 #define CONF_DEFAULT_DOWN_AFTER_MS 3000
+#define CONF_DEFAULT_DOWN_GRACE_MS 300000
 #define CONF_TIME_MS_MAX 3600000
 #define CONF_DEFAULT_OP_TIMEOUT_MS 10000
 #define CONF_DEFAULT_REPAIR_MS 60000
@@ -71,6 +75,7 @@ typedef struct magma_conf {
 	char coordinator[CONF_ADDR_MAX + 16]; /* "ip:port", "" for self */
 	unsigned heartbeat_ms;       /* heartbeat_interval, 10..3600000 */
 	unsigned down_after_ms;      /* down_after, 10..3600000 */
+	unsigned down_grace_ms;      /* down_grace, 1000..3600000; 0 off */
 	unsigned op_timeout_ms;      /* op_timeout, 1000..600000 */
 	unsigned repair_interval_ms; /* repair_interval, 1000..3600000 */
 	uint64_t tombstone_age_s;    /* tombstone_age, 60..315360000 */

@@ -4,7 +4,14 @@
  * down_after is down in the view (logged once) and up again at its
  * first answer.  The same thread fetches a newer table when one was
  * seen (member_saw_epoch), retries a failed catch-up JOIN, and calls the
- * view listener after each change of the view. */
+ * view listener after each change of the view.
+ *
+ * The grace rule (DESIGN 5), on the coordinator only: a member silent
+ * for down_grace is set RING_DOWN in the table, so that placement gives
+ * its ranges to the next members and repair restores r copies (refused
+ * while that could strand data: see member_srv.c); a member that the
+ * table has down and that answers again is set RING_JOINING, to catch
+ * up before it serves (the data path makes it RING_UP). */
 #include "config.h"
 
 #include <inttypes.h>
@@ -25,6 +32,8 @@ typedef struct hb_conn {
 	char peer[RING_ADDR_MAX];
 	peer_client *pc;
 	int keep;
+	int refused; /* the grace rule's refusal was logged */
+	int ok;      /* the last HELLO was answered */
 } hb_conn;
 
 typedef struct hb {
@@ -145,7 +154,9 @@ static void ping_all(hb *b)
 
 		peer_client_set_epoch(c->pc, member_epoch(d));
 		rc = peer_call_hello(c->pc, &b->me, &them);
-		if (!link_error(rc)) {
+		c->ok = !link_error(rc);
+		if (c->ok) {
+			c->refused = 0;
 			member_mark(m, c->id, 0, "");
 			seen = peer_client_seen_epoch(c->pc);
 			if (seen > member_epoch(d))
@@ -169,6 +180,100 @@ static void ping_all(hb *b)
 			member_mark(m, c->id, 1, why);
 		}
 	}
+}
+
+static hb_conn *conn_of(hb *b, const uint8_t id[RING_ID_LEN])
+{
+	for (size_t i = 0; i < b->nc; i++)
+		if (memcmp(b->c[i].id, id, RING_ID_LEN) == 0)
+			return &b->c[i];
+	return NULL;
+}
+
+/* One member x of the table, on the coordinator: silent_ms is how long
+ * it has not answered (-1: it answered the last heartbeat). */
+static void grace_one(hb *b, const ring_member *x, int64_t silent_ms)
+{
+	struct magmad *d = b->d;
+	hb_conn *c = conn_of(b, x->id);
+	char hex[2 * RING_ID_LEN + 1];
+	ring_member rm;
+	int rc;
+
+	memset(&rm, 0, sizeof(rm));
+	memcpy(rm.id, x->id, RING_ID_LEN);
+	member_hex(x->id, hex);
+	if (x->state == RING_DOWN && silent_ms < 0) {
+		rm.state = RING_JOINING;
+		rc = member_coord_change(d, MEMBER_OP_SET_STATE, &rm, NULL);
+		if (rc > 0)
+			LOG_I("member %s (%s) answers again: joining, to catch "
+			      "up (table epoch %" PRIu64 ")",
+			      hex, x->peer, member_epoch(d));
+		else if (rc < 0)
+			LOG_W("member %s answers again, but cannot be set "
+			      "joining: %s",
+			      hex, magma_strerror(rc));
+		return;
+	}
+	if (x->state == RING_DOWN ||
+	    silent_ms < (int64_t)d->cfg.down_grace_ms ||
+	    silent_ms < (int64_t)d->cfg.down_after_ms)
+		return;
+	rm.state = RING_DOWN;
+	rc = member_coord_change(d, MEMBER_OP_SET_STATE, &rm, NULL);
+	if (rc > 0) {
+		LOG_W("member %s (%s) silent for %" PRId64 " ms (down_grace "
+		      "%u ms): down in the table (epoch %" PRIu64 "); the "
+		      "others restore its copies",
+		      hex, x->peer, silent_ms, d->cfg.down_grace_ms,
+		      member_epoch(d));
+	} else if (rc < 0 && c && !c->refused) {
+		c->refused = 1;
+		LOG_W("member %s (%s) silent for %" PRId64 " ms, but left in "
+		      "the table: %s",
+		      hex, x->peer, silent_ms,
+		      rc == MAGMA_EJUKEBOX
+		              ? "too few members answer, or it may hold "
+		                "the only reachable copy of some range"
+		              : magma_strerror(rc));
+	}
+}
+
+/* The grace rule (top of file), once a round on the coordinator. */
+static void grace(hb *b)
+{
+	struct magmad *d = b->d;
+	member *m = b->m;
+	ring *rg = NULL;
+	size_t n = 0;
+
+	if (!m->is_coord || d->cfg.down_grace_ms == 0 ||
+	    member_table_copy(d, &rg) < 0)
+		return;
+	(void)ring_count(rg, &n);
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+		hb_conn *c;
+		int64_t silent = -2; /* not in the health list yet */
+
+		if (ring_member_at(rg, i, &x) < 0 ||
+		    memcmp(x.id, d->node_id, RING_ID_LEN) == 0)
+			continue;
+		c = conn_of(b, x.id);
+		pthread_mutex_lock(&m->lock);
+		for (size_t j = 0; j < m->nh; j++)
+			if (memcmp(m->h[j].id, x.id, RING_ID_LEN) == 0)
+				silent = member_now_ms() - m->h[j].last_ok;
+		pthread_mutex_unlock(&m->lock);
+		/* Back only on a real answer: a fresh health entry (our
+		 * start-up) is presumed up without one. */
+		if (c && c->ok)
+			silent = -1;
+		if (silent != -2)
+			grace_one(b, &x, silent);
+	}
+	ring_free(rg);
 }
 
 /* Fetch the table from the member that showed a newer epoch, or from
@@ -272,6 +377,7 @@ void *member_thread(void *arg)
 				handled = 0;
 			sync_members(&b);
 			ping_all(&b);
+			grace(&b);
 			if (m->need_join && now >= next_join) {
 				next_join = now + JOIN_RETRY_MS;
 				retry_join(&b);

@@ -78,6 +78,100 @@ static void push_all(struct magmad *d)
 	ring_free(rg);
 }
 
+/* ---- marking a member down in the table (the grace rule) ----
+ *
+ * The heartbeat thread of the coordinator asks for it (member_hb.c) once
+ * a member has not answered for down_grace; placement (ring.h) then
+ * leaves it out, so the next member clockwise becomes an owner of its
+ * ranges and repair copies them there: r copies again.  The change is
+ * refused (MAGMA_EJUKEBOX, asked again next round) unless both hold:
+ *
+ *   Quorum: a strict majority of the table's members, the coordinator
+ *   included and members already down counted as silent, answer the
+ *   coordinator's heartbeats.  A coordinator cut off from the others
+ *   would otherwise mark all of them down; and with two of three nodes
+ *   gone there is nowhere to restore r = 2 copies anyway.
+ *
+ *   A holder stays: every range the member serves (owners view, UP and
+ *   LEAVING) has another owner that is UP or LEAVING in the table and
+ *   answers.  So no range loses its last reachable copy from the owners
+ *   and placement views, and repair has a source to copy from: the data
+ *   of a range whose every holder is silent stays where it is, with its
+ *   holders' table states unchanged, until one of them is back.
+ *
+ * Only the coordinator runs this (under change_lock), never for itself.
+ * RING_DOWN is set only here: member_table_next refuses it. */
+
+typedef struct hold_ctx {
+	struct magmad *d;
+	const ring *rg;
+	const uint8_t *id;
+} hold_ctx;
+
+/* ring_arcs callback: non-zero for a run no other live owner holds. */
+static int orphan_run(void *arg, const uint8_t lo[RING_KEY_LEN],
+                      const uint8_t hi[RING_KEY_LEN],
+                      const uint8_t owners[][RING_ID_LEN], size_t n)
+{
+	hold_ctx *c = arg;
+
+	(void)lo;
+	(void)hi;
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+
+		if (memcmp(owners[i], c->id, RING_ID_LEN) == 0 ||
+		    ring_member_find(c->rg, owners[i], &x) < 0)
+			continue;
+		if ((x.state == RING_UP || x.state == RING_LEAVING) &&
+		    member_reachable(c->d, x.id))
+			return 0;
+	}
+	return 1;
+}
+
+/* The table with id RING_DOWN and epoch + 1, or *out NULL when it is
+ * down already; the rules above. */
+static int grace_next(struct magmad *d, const ring *cur,
+                      const uint8_t id[RING_ID_LEN], ring **out)
+{
+	hold_ctx hc = { d, cur, id };
+	ring *rg = NULL;
+	ring_member x;
+	uint64_t epoch = 0;
+	size_t n = 0, live = 0;
+	int rc;
+
+	*out = NULL;
+	if (memcmp(id, d->node_id, RING_ID_LEN) == 0)
+		return MAGMA_EINVAL;
+	if ((rc = ring_member_find(cur, id, &x)) < 0)
+		return rc;
+	if (x.state == RING_DOWN)
+		return 0;
+	(void)ring_count(cur, &n);
+	for (size_t i = 0; i < n; i++)
+		if (ring_member_at(cur, i, &x) == 0 && x.state != RING_DOWN &&
+		    member_reachable(d, x.id))
+			live++;
+	if (2 * live <= n)
+		return MAGMA_EJUKEBOX;
+	rc = ring_arcs(cur, id, RING_VIEW_OWNERS, orphan_run, &hc);
+	if (rc != 0)
+		return rc < 0 ? rc : MAGMA_EJUKEBOX;
+	if ((rc = ring_epoch(cur, &epoch)) < 0 || (rc = ring_dup(cur, &rg)) < 0)
+		return rc;
+	rc = ring_set_state(rg, id, RING_DOWN);
+	if (rc == 0)
+		rc = ring_set_epoch(rg, epoch + 1);
+	if (rc < 0) {
+		ring_free(rg);
+		return rc;
+	}
+	*out = rg;
+	return 0;
+}
+
 int member_coord_change(struct magmad *d, int op, const ring_member *rm,
                         ring **after)
 {
@@ -87,7 +181,9 @@ int member_coord_change(struct magmad *d, int op, const ring_member *rm,
 
 	pthread_mutex_lock(&m->change_lock);
 	rc = member_table_copy(d, &cur);
-	if (rc == 0)
+	if (rc == 0 && op == MEMBER_OP_SET_STATE && rm->state == RING_DOWN)
+		rc = grace_next(d, cur, rm->id, &next);
+	else if (rc == 0)
 		rc = member_table_next(cur, op, rm, m->handoff, &next);
 	if (rc == 0 && next) {
 		rc = member_install(d, next, 0);
@@ -241,6 +337,37 @@ static int valid_addr(const char *s, int may_be_empty)
 	return strlen(s) < RING_ADDR_MAX && conf_parse_addr(s, &a) == 0;
 }
 
+/* A member that the table has down calls JOIN (its magmad restarted):
+ * it is alive, so it catches up as RING_JOINING (ring.h), never straight
+ * to RING_UP; the data path makes it UP after its catch-up pass.  *rg
+ * (the table after the JOIN) is replaced by the table after this
+ * change.  Returns changed (1 or 0, as member_coord_change) or an
+ * error. */
+static int back_from_down(struct magmad *d, ring_member *rm, ring **rg,
+                          int changed)
+{
+	ring_member x;
+	ring *after = NULL;
+	char hex[2 * RING_ID_LEN + 1];
+	int rc;
+
+	if (*rg == NULL || ring_member_find(*rg, rm->id, &x) < 0 ||
+	    x.state != RING_DOWN)
+		return changed;
+	member_mark(d->member, rm->id, 0, "");
+	rm->state = RING_JOINING;
+	rc = member_coord_change(d, MEMBER_OP_SET_STATE, rm, &after);
+	if (rc < 0)
+		return rc;
+	member_hex(rm->id, hex);
+	LOG_I("member %s is back (JOIN): joining, to catch up (table epoch "
+	      "%" PRIu64 ")",
+	      hex, member_epoch(d));
+	ring_free(*rg);
+	*rg = after;
+	return 1;
+}
+
 int member_srv_join(rpc_req *req, void *args, void *res)
 {
 	peer_join_args *a = args;
@@ -317,6 +444,8 @@ int member_srv_join(rpc_req *req, void *args, void *res)
 		snprintf(rm.nfs, sizeof(rm.nfs), "%s", a->me.nfs_addr);
 		rm.weight = a->weight;
 		rc = member_coord_change(d, MEMBER_OP_JOIN, &rm, &rg);
+		if (rc >= 0)
+			rc = back_from_down(d, &rm, &rg, rc);
 		if (rc > 0) {
 			uint64_t e = 0;
 			(void)ring_epoch(rg, &e); /* the copy made under

@@ -11,6 +11,7 @@
 #include "merr.h"
 #include "mlog.h"
 #include "peer_srv.h"
+#include "rebal.h"
 #include "repair.h"
 
 static void on_epoch(void *arg, uint64_t epoch, const uint8_t from[RING_ID_LEN])
@@ -30,22 +31,27 @@ static int set_routes(struct magmad *d, const ring *view)
 	return rc;
 }
 
-/* Membership's view changed: route by it; members that were not in the
- * old table may hold ranges this node now owns: repair soon. */
+/* Membership's view changed: route by it.  A new table (members in or
+ * out, or a state changed: joining, up, leaving) changes where data
+ * must be: repair soon, and show the movement this node is part of. */
 static void on_view(void *arg, const ring *view)
 {
 	struct magmad *d = arg;
-	ring *old = NULL;
-	size_t n_old = 0, n_new = 0;
+	ring *old = NULL, *cur = NULL;
+	uint64_t e_old = 0, e_new = 0;
 
 	(void)kv_net_view(d->net, &old);
 	if (old)
-		(void)ring_count(old, &n_old);
+		(void)ring_epoch(old, &e_old);
 	ring_free(old);
-	(void)ring_count(view, &n_new);
 	if (set_routes(d, view) < 0)
 		LOG_E("cannot install the new routing view: out of memory");
-	if (n_new != n_old)
+	(void)kv_net_view(d->net, &cur);
+	if (cur)
+		(void)ring_epoch(cur, &e_new);
+	rebal_table(d, cur);
+	ring_free(cur);
+	if (e_new != e_old)
 		repair_kick(d->repair, 0);
 }
 
@@ -101,6 +107,9 @@ int node_net_start(struct magmad *d)
 	ring *view = NULL;
 	int rc;
 
+	/* Joins and leaves move data (rebal.h): a new member stays
+	 * joining, a leaving one in the table, until that is done. */
+	member_set_handoff(d, 1);
 	rc = member_view(d, &view);
 	if (rc == 0) {
 		rc = set_routes(d, view);
@@ -115,6 +124,9 @@ int node_net_start(struct magmad *d)
 	rc_cfg.net = d->net;
 	rc_cfg.interval_s = (d->cfg.repair_interval_ms + 999) / 1000;
 	rc_cfg.tomb_age_s = d->cfg.tombstone_age_s;
+	rc_cfg.hook = rebal_after_pass;
+	rc_cfg.progress = rebal_progress;
+	rc_cfg.hook_arg = d;
 	rc = repair_start(&d->repair, &rc_cfg);
 	if (rc < 0) {
 		fprintf(stderr, "magmad: cannot start repair: %s\n",
@@ -122,6 +134,10 @@ int node_net_start(struct magmad *d)
 		return rc;
 	}
 	member_on_view(d, on_view, d);
+	if (kv_net_view(d->net, &view) == 0) {
+		rebal_table(d, view);
+		ring_free(view);
+	}
 	return 0;
 }
 

@@ -322,47 +322,188 @@ static int diff_range(pass *p, const peer_ref *who, const uint8_t *lo,
 	return rc;
 }
 
-static int arc_one(void *arg, const uint8_t lo[RING_KEY_LEN],
-                   const uint8_t hi[RING_KEY_LEN],
-                   const uint8_t owners[][RING_ID_LEN], size_t n)
+/* ---- pieces ---- */
+
+typedef struct bounds {
+	uint8_t (*k)[RING_KEY_LEN];
+	size_t n, cap;
+} bounds;
+
+static int bound_add(bounds *b, const uint8_t *k)
 {
-	pass *p = arg;
-
-	for (size_t i = 0; i < n; i++) {
-		ring_member m;
-		peer_ref who;
-		int rc;
-
-		/* Members the view has down are asked anyway: at start-up
-		 * nobody has answered a heartbeat yet, and a dead one fails
-		 * fast (then it is not asked again in this pass). */
-		if (memcmp(owners[i], p->self, RING_ID_LEN) == 0 ||
-		    pass_dead(p, owners[i]) ||
-		    ring_member_find(p->view, owners[i], &m) < 0)
-			continue;
-		memcpy(who.id, m.id, RING_ID_LEN);
-		snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
-		rc = diff_range(p, &who, lo, hi, 0, 0);
-		if (rc < 0) {
-			char hex[2 * RING_ID_LEN + 1];
-			keys_hex(m.id, RING_ID_LEN, hex);
-			LOG_W("repair with %s (%s): %s", hex, m.peer,
-			      magma_strerror(rc));
-			p->st.failed++;
-			p->failed = 1;
-			if (rc == MAGMA_EUNAVAIL || rc == MAGMA_ECRYPTO ||
-			    rc == MAGMA_EPROTO)
-				kv_net_suspect(p->kn, m.id, rc);
-			if (rc == MAGMA_EUNAVAIL &&
-			    p->ndead < sizeof(p->dead) / sizeof(p->dead[0]))
-				memcpy(p->dead[p->ndead++], m.id, RING_ID_LEN);
-		}
+	if (b->n == b->cap) {
+		size_t nc = b->cap ? 2 * b->cap : 1024;
+		uint8_t(*p)[RING_KEY_LEN] = realloc(b->k, nc * sizeof(*p));
+		if (!p)
+			return MAGMA_ENOMEM;
+		b->k = p;
+		b->cap = nc;
 	}
+	memcpy(b->k[b->n++], k, RING_KEY_LEN);
 	return 0;
 }
 
-int repair_pass(kv_net *kn, repair_stats *st)
+static int bound_arc(void *arg, const uint8_t lo[RING_KEY_LEN],
+                     const uint8_t hi[RING_KEY_LEN],
+                     const uint8_t owners[][RING_ID_LEN], size_t n)
 {
+	(void)owners;
+	(void)n;
+	if (bound_add(arg, lo) < 0 || bound_add(arg, hi) < 0)
+		return MAGMA_ENOMEM;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, RING_KEY_LEN);
+}
+
+/* The owners and placement of piece key k, as sets. */
+typedef struct sets {
+	uint8_t o[RING_R_MAX][RING_ID_LEN], p[RING_R_MAX][RING_ID_LEN];
+	size_t no, np;
+} sets;
+
+static void sets_at(const ring *rg, const uint8_t *k, sets *s)
+{
+	s->no = s->np = 0;
+	if (ring_owners(rg, k, s->o, RING_R_MAX, &s->no) < 0)
+		s->no = 0;
+	if (ring_placement(rg, k, s->p, RING_R_MAX, &s->np) < 0)
+		s->np = 0;
+}
+
+static int id_in(const uint8_t (*ids)[RING_ID_LEN], size_t n, const uint8_t *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(ids[i], id, RING_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int same_set(const uint8_t (*a)[RING_ID_LEN], size_t na,
+                    const uint8_t (*b)[RING_ID_LEN], size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (!id_in(b, nb, a[i]))
+			return 0;
+	return 1;
+}
+
+static int same_sets(const sets *a, const sets *b)
+{
+	return same_set((const uint8_t(*)[RING_ID_LEN])a->o, a->no,
+	                (const uint8_t(*)[RING_ID_LEN])b->o, b->no) &&
+	       same_set((const uint8_t(*)[RING_ID_LEN])a->p, a->np,
+	                (const uint8_t(*)[RING_ID_LEN])b->p, b->np);
+}
+
+int repair_pieces(const ring *rg, repair_piece **out, size_t *nout)
+{
+	bounds b = { NULL, 0, 0 };
+	repair_piece *pc = NULL;
+	size_t n = 0, count = 0, np = 0, u = 0;
+	sets cur, next;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = ring_count(rg, &count)) < 0)
+		return rc;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		ring_member m;
+		if ((rc = ring_member_at(rg, i, &m)) < 0)
+			break;
+		rc = ring_arcs(rg, m.id, RING_VIEW_OWNERS, bound_arc, &b);
+		if (rc == 0)
+			rc = ring_arcs(rg, m.id, RING_VIEW_PLACEMENT, bound_arc,
+			               &b);
+	}
+	if (rc < 0 || b.n == 0)
+		goto out;
+	qsort(b.k, b.n, RING_KEY_LEN, key_cmp);
+	for (size_t i = 0; i < b.n; i++)
+		if (u == 0 || memcmp(b.k[u - 1], b.k[i], RING_KEY_LEN) != 0)
+			memmove(b.k[u++], b.k[i], RING_KEY_LEN);
+	if ((n = u) == 0)
+		goto out;
+	if (!(pc = calloc(n, sizeof(*pc)))) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	/* Pieces (k[i-1], k[i]], i = 1..n, k[n] being k[0] (the wrap);
+	 * neighbours with the same sets merge.  With one boundary, or when
+	 * everything merges, the piece is (k[0], k[0]]: the whole ring. */
+	memcpy(pc[0].lo, b.k[0], RING_KEY_LEN);
+	sets_at(rg, b.k[n > 1 ? 1 : 0], &cur);
+	for (size_t i = 1; i <= n; i++) {
+		const uint8_t *hi = b.k[i % n];
+		if (i < n) {
+			sets_at(rg, b.k[(i + 1) % n], &next);
+			if (same_sets(&cur, &next))
+				continue;
+		}
+		memcpy(pc[np].hi, hi, RING_KEY_LEN);
+		np++;
+		if (i < n) {
+			memcpy(pc[np].lo, hi, RING_KEY_LEN);
+			cur = next;
+		}
+	}
+	*out = pc;
+	*nout = np;
+	pc = NULL;
+out:
+	free(pc);
+	free(b.k);
+	return rc;
+}
+
+/* ---- a pass ---- */
+
+/* Compare (lo, hi] with the member id and pull what it has that we
+ * lack; a failure is logged and the peer skipped for the pass. */
+static int piece_peer(pass *p, const uint8_t *lo, const uint8_t *hi,
+                      const uint8_t *id)
+{
+	ring_member m;
+	peer_ref who;
+	int rc;
+
+	/* Members the view has down are asked anyway: at start-up
+	 * nobody has answered a heartbeat yet, and a dead one fails
+	 * fast (then it is not asked again in this pass). */
+	if (memcmp(id, p->self, RING_ID_LEN) == 0 || pass_dead(p, id) ||
+	    ring_member_find(p->view, id, &m) < 0 || m.state == RING_DOWN)
+		return 0;
+	memcpy(who.id, m.id, RING_ID_LEN);
+	snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
+	rc = diff_range(p, &who, lo, hi, 0, 0);
+	if (rc < 0) {
+		char hex[2 * RING_ID_LEN + 1];
+		keys_hex(m.id, RING_ID_LEN, hex);
+		LOG_W("repair with %s (%s): %s", hex, m.peer,
+		      magma_strerror(rc));
+		p->st.failed++;
+		p->failed = 1;
+		if (rc == MAGMA_EUNAVAIL || rc == MAGMA_ECRYPTO ||
+		    rc == MAGMA_EPROTO)
+			kv_net_suspect(p->kn, m.id, rc);
+		if (rc == MAGMA_EUNAVAIL &&
+		    p->ndead < sizeof(p->dead) / sizeof(p->dead[0]))
+			memcpy(p->dead[p->ndead++], m.id, RING_ID_LEN);
+	}
+	return rc;
+}
+
+int repair_pass_progress(kv_net *kn, repair_stats *st, repair_progress_fn fn,
+                         void *arg)
+{
+	repair_piece *pcs = NULL;
+	size_t npc = 0, total = 0, done = 0;
 	pass p;
 	int rc;
 
@@ -372,9 +513,37 @@ int repair_pass(kv_net *kn, repair_stats *st)
 	kv_net_self(kn, p.self);
 	if ((rc = kv_net_view(kn, &p.view)) < 0)
 		return rc;
-	if (p.view)
-		rc = ring_arcs(p.view, p.self, RING_VIEW_PLACEMENT, arc_one,
-		               &p);
+	if (p.view && (rc = repair_pieces(p.view, &pcs, &npc)) < 0)
+		goto out;
+	/* The pieces this node is placed on; peers: every other owner and
+	 * placement member (a leaving owner hands off to the new one, a
+	 * joining one pulls from the owners). */
+	for (size_t i = 0; i < npc; i++) {
+		sets s;
+		sets_at(p.view, pcs[i].hi, &s);
+		if (id_in((const uint8_t(*)[RING_ID_LEN])s.p, s.np, p.self))
+			total++;
+		else
+			pcs[i].mark = 1;
+	}
+	for (size_t i = 0; i < npc; i++) {
+		sets s;
+		if (pcs[i].mark)
+			continue;
+		sets_at(p.view, pcs[i].hi, &s);
+		for (size_t j = 0; j < s.np; j++)
+			(void)piece_peer(&p, pcs[i].lo, pcs[i].hi, s.p[j]);
+		for (size_t j = 0; j < s.no; j++)
+			if (!id_in((const uint8_t(*)[RING_ID_LEN])s.p, s.np,
+			           s.o[j]))
+				(void)piece_peer(&p, pcs[i].lo, pcs[i].hi,
+				                 s.o[j]);
+		done++;
+		if (fn && (done % 32 == 0 || done == total))
+			fn(arg, done, total);
+	}
+out:
+	free(pcs);
 	ring_free(p.view);
 	if (st) {
 		st->ranges += p.st.ranges;
@@ -388,10 +557,232 @@ int repair_pass(kv_net *kn, repair_stats *st)
 	return rc;
 }
 
+int repair_pass(kv_net *kn, repair_stats *st)
+{
+	return repair_pass_progress(kn, st, NULL, NULL);
+}
+
+/* ---- hand-off and the epoch barrier ---- */
+
+int repair_handoff_check(kv_net *kn, repair_progress_fn fn, void *arg,
+                         uint64_t *equal, uint64_t *total)
+{
+	repair_piece *pcs = NULL;
+	size_t npc = 0;
+	uint64_t eq = 0, tot = 0;
+	pass p;
+	int rc, differ = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.kn = kn;
+	p.s = kv_net_store(kn);
+	kv_net_self(kn, p.self);
+	if ((rc = kv_net_view(kn, &p.view)) < 0)
+		return rc;
+	if (p.view == NULL) {
+		rc = MAGMA_EUNAVAIL;
+		goto out;
+	}
+	if ((rc = repair_pieces(p.view, &pcs, &npc)) < 0)
+		goto out;
+	for (size_t i = 0; i < npc; i++) {
+		sets s;
+		sets_at(p.view, pcs[i].hi, &s);
+		pcs[i].mark =
+		        !id_in((const uint8_t(*)[RING_ID_LEN])s.o, s.no,
+		               p.self) ||
+		        id_in((const uint8_t(*)[RING_ID_LEN])s.p, s.np, p.self);
+		tot += !pcs[i].mark;
+	}
+	for (size_t i = 0; i < npc && rc == 0; i++) {
+		uint8_t start[KV_KEY_LEN], end[KV_KEY_LEN];
+		uint8_t mine[STORE_DIGEST_LEN];
+		int all = 1;
+		sets s;
+
+		if (pcs[i].mark)
+			continue;
+		sets_at(p.view, pcs[i].hi, &s);
+		arc_to_store(pcs[i].lo, pcs[i].hi, start, end);
+		for (size_t j = 0; j < s.np && rc == 0; j++) {
+			peer_digest_res res;
+			ring_member m;
+			peer_ref who;
+			int same;
+
+			if (memcmp(s.p[j], p.self, RING_ID_LEN) == 0)
+				continue;
+			if ((rc = ring_member_find(p.view, s.p[j], &m)) < 0)
+				break;
+			memcpy(who.id, m.id, RING_ID_LEN);
+			snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
+			if ((rc = store_range_digest(p.s, start, end, mine,
+			                             NULL)) < 0 ||
+			    (rc = remote_digest(&p, &who, pcs[i].lo, pcs[i].hi,
+			                        1, &res)) < 0)
+				break;
+			same = memcmp(mine, res.parts.parts_val[0].hash,
+			              STORE_DIGEST_LEN) == 0;
+			xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)&res);
+			if (!same) {
+				/* Take what it has that we lack: its own
+				 * pass pulls ours, and the digests meet. */
+				all = 0;
+				rc = diff_range(&p, &who, pcs[i].lo, pcs[i].hi,
+				                0, 0);
+			}
+		}
+		if (rc == 0 && all)
+			eq++;
+		else
+			differ = 1;
+		if (fn)
+			fn(arg, eq, tot);
+	}
+out:
+	free(pcs);
+	ring_free(p.view);
+	if (equal)
+		*equal = eq;
+	if (total)
+		*total = tot;
+	if (rc == 0 && differ)
+		rc = MAGMA_EJUKEBOX;
+	return rc;
+}
+
+int repair_drop(kv_net *kn, uint64_t *dropped)
+{
+	repair_piece *pcs = NULL;
+	size_t npc = 0;
+	uint64_t total = 0;
+	pass p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.kn = kn;
+	p.s = kv_net_store(kn);
+	kv_net_self(kn, p.self);
+	if ((rc = kv_net_view(kn, &p.view)) < 0 || p.view == NULL)
+		goto out;
+	if ((rc = repair_pieces(p.view, &pcs, &npc)) < 0)
+		goto out;
+	for (size_t i = 0; i < npc; i++) {
+		uint8_t start[KV_KEY_LEN], end[KV_KEY_LEN];
+		uint8_t mine[STORE_DIGEST_LEN];
+		uint64_t count = 0, n = 0;
+		int all = 1;
+		sets s;
+
+		sets_at(p.view, pcs[i].hi, &s);
+		if (s.np == 0 ||
+		    id_in((const uint8_t(*)[RING_ID_LEN])s.o, s.no, p.self) ||
+		    id_in((const uint8_t(*)[RING_ID_LEN])s.p, s.np, p.self))
+			continue;
+		arc_to_store(pcs[i].lo, pcs[i].hi, start, end);
+		if (store_range_digest(p.s, start, end, mine, &count) < 0 ||
+		    count == 0)
+			continue;
+		/* Every placement member up, reachable, and holding
+		 * exactly what we hold. */
+		for (size_t j = 0; j < s.np && all; j++) {
+			peer_digest_res res;
+			ring_member m;
+			peer_ref who;
+
+			if (ring_member_find(p.view, s.p[j], &m) < 0 ||
+			    m.state != RING_UP || kv_net_is_down(kn, m.id) ||
+			    pass_dead(&p, m.id)) {
+				all = 0;
+				break;
+			}
+			memcpy(who.id, m.id, RING_ID_LEN);
+			snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
+			if (remote_digest(&p, &who, pcs[i].lo, pcs[i].hi, 1,
+			                  &res) < 0) {
+				if (p.ndead <
+				    sizeof(p.dead) / sizeof(p.dead[0]))
+					memcpy(p.dead[p.ndead++], m.id,
+					       RING_ID_LEN);
+				all = 0;
+				break;
+			}
+			all = memcmp(mine, res.parts.parts_val[0].hash,
+			             STORE_DIGEST_LEN) == 0;
+			xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)&res);
+			/* Ours are older (writes no longer come here):
+			 * take theirs, and compare again next time. */
+			if (!all)
+				(void)diff_range(&p, &who, pcs[i].lo, pcs[i].hi,
+				                 0, 0);
+		}
+		/* The store compares again in the transaction that drops:
+		 * a record that came meanwhile keeps the range. */
+		if (all && store_range_drop(p.s, start, end, mine, &n) == 0)
+			total += n;
+	}
+out:
+	free(pcs);
+	ring_free(p.view);
+	if (dropped)
+		*dropped = total;
+	return rc;
+}
+
+int repair_epoch_barrier(kv_net *kn, uint64_t epoch)
+{
+	uint8_t self[RING_ID_LEN], k[RING_KEY_LEN];
+	ring *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	kv_net_self(kn, self);
+	if ((rc = kv_net_view(kn, &v)) < 0 || v == NULL)
+		return rc < 0 ? rc : 0;
+	memset(k, 0, sizeof(k));
+	(void)ring_count(v, &n);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		peer_digest_args a;
+		peer_digest_res res;
+		peer_client *pc = NULL;
+		ring_member m;
+
+		if (ring_member_at(v, i, &m) < 0 ||
+		    memcmp(m.id, self, RING_ID_LEN) == 0 ||
+		    m.state == RING_DOWN || kv_net_is_down(kn, m.id))
+			continue;
+		/* Any reply carries the peer's epoch: a digest of one key
+		 * is the cheapest call that has one. */
+		memset(&a, 0, sizeof(a));
+		memset(&res, 0, sizeof(res));
+		memcpy(a.hi, k, RING_KEY_LEN);
+		ring_key_dec(k);
+		memcpy(a.lo, k, RING_KEY_LEN);
+		ring_key_inc(k);
+		a.parts = 1;
+		if ((rc = kv_net_get_client(kn, m.peer, 2, &pc)) < 0)
+			break;
+		peer_client_hdr(pc, &a.hdr);
+		rc = peer_client_call(pc, PEERPROC_RANGE_DIGEST,
+		                      (xdrproc_t)xdr_peer_digest_args, &a,
+		                      (xdrproc_t)xdr_peer_digest_res, &res);
+		if (rc == 0 && res.rh.epoch < epoch &&
+		    peer_client_seen_epoch(pc) < epoch)
+			rc = MAGMA_EJUKEBOX;
+		kv_net_put_client(kn, pc, 2, rc == 0 || rc == MAGMA_EJUKEBOX);
+		xdr_free((xdrproc_t)xdr_peer_digest_res, (char *)&res);
+	}
+	ring_free(v);
+	return rc;
+}
+
 /* ---- the thread ---- */
 
 struct repair {
 	kv_net *kn;
+	repair_hook_fn hook;
+	repair_progress_fn progress;
+	void *hook_arg;
 	unsigned interval_s;
 	uint64_t tomb_age_s;
 	pthread_t th;
@@ -448,7 +839,8 @@ static void *repair_main(void *arg)
 	pthread_mutex_lock(&rp->mu);
 	while (!rp->stop) {
 		repair_stats st = { 0 };
-		int catch_up = rp->catch_up, others, rc;
+		int catch_up = rp->catch_up, others, rc = 0;
+		unsigned again_ms = 0;
 		struct timespec ts;
 
 		rp->kicked = 0;
@@ -462,7 +854,8 @@ static void *repair_main(void *arg)
 				      "before "
 				      "serving as primary");
 			}
-			rc = repair_pass(rp->kn, &st);
+			rc = repair_pass_progress(rp->kn, &st, rp->progress,
+			                          rp->hook_arg);
 			if (catch_up || st.applied)
 				LOG_I("repair pass: %llu ranges compared, %llu "
 				      "differed, %llu records pulled, %llu "
@@ -481,6 +874,10 @@ static void *repair_main(void *arg)
 				LOG_I("caught up: serving as primary");
 		}
 		purge(rp, others);
+		/* Data movement's turn (rebal.c): it may run passes of its
+		 * own and ask for the next one sooner. */
+		if (rp->hook)
+			again_ms = rp->hook(rp->hook_arg, others ? rc : 0);
 		pthread_mutex_lock(&rp->mu);
 		rp->st.ranges += st.ranges;
 		rp->st.differing += st.differing;
@@ -493,7 +890,14 @@ static void *repair_main(void *arg)
 			rp->passes++;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += rp->interval_s;
+		if (again_ms) {
+			uint64_t ns = (uint64_t)ts.tv_nsec +
+			              (uint64_t)again_ms * 1000000u;
+			ts.tv_sec += (time_t)(ns / 1000000000u);
+			ts.tv_nsec = (long)(ns % 1000000000u);
+		} else {
+			ts.tv_sec += rp->interval_s;
+		}
 		while (!rp->stop && !rp->kicked &&
 		       pthread_cond_timedwait(&rp->cv, &rp->mu, &ts) == 0)
 			;
@@ -511,6 +915,9 @@ int repair_start(repair **out, const repair_config *cfg)
 	if (!(rp = calloc(1, sizeof(*rp))))
 		return MAGMA_ENOMEM;
 	rp->kn = cfg->net;
+	rp->hook = cfg->hook;
+	rp->progress = cfg->progress;
+	rp->hook_arg = cfg->hook_arg;
 	rp->interval_s = cfg->interval_s ? cfg->interval_s : REPAIR_INTERVAL_S;
 	rp->tomb_age_s = cfg->tomb_age_s ? cfg->tomb_age_s : REPAIR_TOMB_AGE_S;
 	rp->catch_up = !kv_net_serving(cfg->net) || view_others(cfg->net);

@@ -53,17 +53,70 @@ typedef struct repair_stats {
 	uint64_t purged;    /* tombstones purged */
 } repair_stats;
 
+/* Progress of a pass or a hand-off check: done of total pieces. */
+typedef void (*repair_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/* Data movement's hook (rebal.h), run by the repair thread after each
+ * pass (pass_rc: that pass's result) and the purge; it may call the
+ * functions below.  Returns 0, or the ms after which the next pass
+ * should start (sooner than interval_s). */
+typedef unsigned (*repair_hook_fn)(void *arg, int pass_rc);
+
 typedef struct repair_config {
 	kv_net *net;         /* routes, peers and the store; outlives it */
 	unsigned interval_s; /* 0: REPAIR_INTERVAL_S */
 	uint64_t tomb_age_s; /* 0: REPAIR_TOMB_AGE_S */
+	repair_hook_fn hook; /* may be NULL */
+	repair_progress_fn progress; /* of the thread's passes; may be NULL */
+	void *hook_arg;              /* for both */
 } repair_config;
 
 /* One pass over the current view of kn (see above), now; st (may be
  * NULL) is added to.  0 when every range was compared with every peer
  * that answered; MAGMA_EUNAVAIL when some peer failed (the rest was
- * still done). */
+ * still done).  The unit of a pass is a piece (repair_pieces) that this
+ * node is placed on, and the peers of a piece are its other owners AND
+ * placement members: a joining node pulls from the owners, and the new
+ * placement owner of a leaving node's range pulls from it. */
 int repair_pass(kv_net *kn, repair_stats *st);
+
+/* The same, with fn (may be NULL) told the progress now and then. */
+int repair_pass_progress(kv_net *kn, repair_stats *st, repair_progress_fn fn,
+                         void *arg);
+
+/* Pieces of the ring: the arcs (lo, hi] (lo == hi: the whole ring) on
+ * which both the owners set and the placement set of rg are constant
+ * (they are those of key hi), neighbours with equal sets merged.
+ * *out (malloc'd, caller frees; mark zeroed, for the caller's use) and
+ * *n; none when nobody owns anything. */
+typedef struct repair_piece {
+	uint8_t lo[RING_KEY_LEN], hi[RING_KEY_LEN];
+	int mark;
+} repair_piece;
+int repair_pieces(const ring *rg, repair_piece **out, size_t *n);
+
+/* A leaving node's check (DESIGN 5 "hands its ranges off first"): for
+ * every piece this node is an owner of but not placed on, compare its
+ * digest with each placement member's; where they differ, pull what
+ * that member has (so the two meet once its own pass pulled ours).
+ * *equal of *total pieces matched everywhere (fn told as it goes).  0
+ * when all did; MAGMA_EJUKEBOX when some differ; a peer's error. */
+int repair_handoff_check(kv_net *kn, repair_progress_fn fn, void *arg,
+                         uint64_t *equal, uint64_t *total);
+
+/* Drop the copies this node holds of pieces it is neither an owner nor
+ * placed on (left over after a join moved them elsewhere, or after it
+ * left), where every placement member is up, reachable and shows the
+ * same digest as ours (checked again by store_range_drop as it drops).
+ * No tombstones are left.  Call only when every member routes by the
+ * current table (repair_epoch_barrier): a member with an older one
+ * might read from this node.  *dropped counts records. */
+int repair_drop(kv_net *kn, uint64_t *dropped);
+
+/* 0 when every other member of the table that is not down has shown
+ * (in a reply) an epoch >= epoch: it routes by that table or a newer
+ * one.  MAGMA_EJUKEBOX when one has not yet, a peer's error. */
+int repair_epoch_barrier(kv_net *kn, uint64_t epoch);
 
 /* Start the repair thread: a pass at once (with serving off until it
  * ends, when the view has other members), then every interval_s and on

@@ -185,6 +185,17 @@ int store_range_point(const uint8_t start[KV_KEY_LEN],
                       const uint8_t end[KV_KEY_LEN], unsigned parts, unsigned i,
                       uint8_t out[KV_KEY_LEN]);
 
+/* Drop every record of the range, tombstones included, leaving no
+ * tombstone, in one synced transaction, if and only if the range's
+ * digest (store_range_digest) is expect there: for a range this node no
+ * longer holds, once its holders showed that digest.  *dropped (may be
+ * NULL) counts them.  MAGMA_ECONFLICT (nothing dropped) when the digest
+ * differs.  Versions put later where nothing is stored start above the
+ * dropped ones, as after a purge. */
+int store_range_drop(store *s, const uint8_t start[KV_KEY_LEN],
+                     const uint8_t end[KV_KEY_LEN],
+                     const uint8_t expect[STORE_DIGEST_LEN], uint64_t *dropped);
+
 /* Where a pull resumes: the LMDB key (ring key || sub) of the last record
  * handed out; len 0 is the start of the range.  Plain bytes, so it can
  * cross the wire and outlive the records it names. */

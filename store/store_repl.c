@@ -573,6 +573,95 @@ out:
 	return rc;
 }
 
+/* ---- dropping a range this node no longer holds ---- */
+
+struct drop_walk {
+	uint8_t (*keys)[STORE_KEYMAX];
+	size_t *lens;
+	size_t n, cap;
+	uint64_t maxver;
+};
+
+static int drop_note(void *arg, const MDB_val *mk, const store_raw *r)
+{
+	struct drop_walk *w = arg;
+
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 256;
+		uint8_t(*k)[STORE_KEYMAX] = realloc(w->keys, nc * sizeof(*k));
+		size_t *l;
+		if (!k)
+			return MAGMA_ENOMEM;
+		w->keys = k;
+		if (!(l = realloc(w->lens, nc * sizeof(*l))))
+			return MAGMA_ENOMEM;
+		w->lens = l;
+		w->cap = nc;
+	}
+	memcpy(w->keys[w->n], mk->mv_data, mk->mv_size);
+	w->lens[w->n++] = mk->mv_size;
+	if (r->ver > w->maxver)
+		w->maxver = r->ver;
+	return 0;
+}
+
+int store_range_drop(store *s, const uint8_t start[KV_KEY_LEN],
+                     const uint8_t end[KV_KEY_LEN],
+                     const uint8_t expect[STORE_DIGEST_LEN], uint64_t *dropped)
+{
+	struct digest_walk d = { .parts = 1 };
+	struct drop_walk w = { NULL, NULL, 0, 0, 0 };
+	uint8_t dg[1][STORE_DIGEST_LEN];
+	uint64_t floor = 0;
+	MDB_txn *txn = NULL;
+	int rc, hashing = 0;
+
+	if (!s || !start || !end || !expect)
+		return MAGMA_EINVAL;
+	if (gnutls_hash_init(&d.h, GNUTLS_DIG_SHA256) < 0)
+		return MAGMA_ECRYPTO;
+	hashing = 1;
+	d.out = dg;
+	rn_load(&d.start, start);
+	rn_range_len(&d.len, start, end);
+	rn_point_off(&d.next, &d.len, 1, 1);
+	/* One write transaction: what is compared is what goes. */
+	if ((rc = store_write_begin(s, &txn, 0)) ||
+	    (rc = range_walk(s, txn, start, end, NULL, digest_one, &d)))
+		goto out;
+	gnutls_hash_output(d.h, dg[0]);
+	if (memcmp(dg[0], expect, STORE_DIGEST_LEN) != 0) {
+		rc = MAGMA_ECONFLICT;
+		goto out;
+	}
+	if ((rc = range_walk(s, txn, start, end, NULL, drop_note, &w)))
+		goto out;
+	for (size_t i = 0; i < w.n && rc == 0; i++) {
+		MDB_val mk = { .mv_size = w.lens[i], .mv_data = w.keys[i] };
+		rc = store_err(mdb_del(txn, s->rec, &mk, NULL), "mdb_del");
+	}
+	/* Tombstone index entries of dropped tombstones are stale now:
+	 * the purge drops them.  Re-created records start above every
+	 * dropped version, as after a purge. */
+	if (rc == 0 && w.n &&
+	    (rc = store_meta_u64(s, txn, STORE_META_FLOOR, &floor)) == 0 &&
+	    w.maxver > floor)
+		rc = store_meta_set_u64(s, txn, STORE_META_FLOOR, w.maxver);
+	if (rc)
+		goto out;
+	rc = store_write_commit(txn);
+	txn = NULL;
+	if (rc == 0 && dropped)
+		*dropped = w.n;
+out:
+	if (hashing)
+		gnutls_hash_deinit(d.h, NULL);
+	mdb_txn_abort(txn);
+	free(w.keys);
+	free(w.lens);
+	return rc;
+}
+
 /* ---- the primary's apply, with the records it wrote ---- */
 
 struct store_collect {

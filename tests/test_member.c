@@ -245,6 +245,23 @@ static void test_conf_keys(void)
 	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
 	snprintf(text, sizeof(text), "%scoordinator = host:1\n", base);
 	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+
+	/* down_grace: a time from 1 s to 3600 s, or off */
+	CU_ASSERT(conf_parse(base, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.down_grace_ms == CONF_DEFAULT_DOWN_GRACE_MS);
+	snprintf(text, sizeof(text), "%sdown_grace = 3s\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.down_grace_ms == 3000);
+	snprintf(text, sizeof(text), "%sdown_grace = off\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.down_grace_ms == 0);
+	snprintf(text, sizeof(text), "%sdown_grace = 500ms\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+	CU_ASSERT(strstr(err, "down_grace") != NULL);
+	snprintf(text, sizeof(text), "%sdown_grace = 2h\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+	snprintf(text, sizeof(text), "%sdown_grace = soon\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
 }
 
 int unit_suite_member(void)

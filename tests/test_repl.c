@@ -6,6 +6,7 @@
  * tests/it_repl.sh against real magmad processes. */
 #include <CUnit/CUnit.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,10 +277,160 @@ static void test_net_alone(void)
 	store_close(s);
 }
 
+/* k in the arc (lo, hi] (lo == hi: the whole ring). */
+static int in_arc(const uint8_t *k, const uint8_t *lo, const uint8_t *hi)
+{
+	int a = memcmp(lo, hi, RING_KEY_LEN);
+
+	if (a == 0)
+		return 1;
+	if (a < 0)
+		return memcmp(k, lo, RING_KEY_LEN) > 0 &&
+		       memcmp(k, hi, RING_KEY_LEN) <= 0;
+	return memcmp(k, lo, RING_KEY_LEN) > 0 ||
+	       memcmp(k, hi, RING_KEY_LEN) <= 0;
+}
+
+static int same_ids(const uint8_t (*a)[RING_ID_LEN], size_t na,
+                    const uint8_t (*b)[RING_ID_LEN], size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++) {
+		size_t j = 0;
+		while (j < nb && memcmp(a[i], b[j], RING_ID_LEN))
+			j++;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
+/* Pieces tile the ring, and owners and placement are constant on each. */
+static void test_pieces(void)
+{
+	static const int states[5] = { RING_UP, RING_UP, RING_JOINING,
+		                       RING_LEAVING, RING_UP };
+	repair_piece *pc = NULL;
+	ring *rg = NULL;
+	size_t n = 0, hits = 0;
+	uint64_t x = 12345;
+
+	CU_ASSERT_EQUAL_FATAL(ring_new(2, &rg), 0);
+	for (int i = 0; i < 5; i++) {
+		ring_member m;
+		memset(&m, 0, sizeof(m));
+		for (int b = 0; b < RING_ID_LEN; b++)
+			m.id[b] = (uint8_t)(i * 37 + b * 11 + 1);
+		snprintf(m.peer, sizeof(m.peer), "127.0.0.1:%d", 1000 + i);
+		m.state = states[i];
+		CU_ASSERT_EQUAL_FATAL(ring_add(rg, &m), 0);
+		if (i == 0) {
+			/* one member: one piece, the whole ring */
+			CU_ASSERT_EQUAL(repair_pieces(rg, &pc, &n), 0);
+			CU_ASSERT_EQUAL(n, 1);
+			if (n == 1)
+				CU_ASSERT(memcmp(pc[0].lo, pc[0].hi,
+				                 RING_KEY_LEN) == 0);
+			free(pc);
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(repair_pieces(rg, &pc, &n), 0);
+	CU_ASSERT_FATAL(n > 100);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT(memcmp(pc[i].hi, pc[(i + 1) % n].lo, RING_KEY_LEN) ==
+		          0);
+	for (int t = 0; t < 3000; t++) {
+		uint8_t k[RING_KEY_LEN], o1[RING_R_MAX][RING_ID_LEN],
+		        o2[RING_R_MAX][RING_ID_LEN];
+		size_t n1 = 0, n2 = 0, in = 0, at = 0;
+
+		for (int b = 0; b < RING_KEY_LEN; b++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k[b] = (uint8_t)x;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (in_arc(k, pc[i].lo, pc[i].hi)) {
+				in++;
+				at = i;
+			}
+		CU_ASSERT_EQUAL(in, 1);
+		CU_ASSERT_EQUAL(ring_owners(rg, k, o1, RING_R_MAX, &n1), 0);
+		CU_ASSERT_EQUAL(ring_owners(rg, pc[at].hi, o2, RING_R_MAX, &n2),
+		                0);
+		hits += same_ids((const uint8_t(*)[RING_ID_LEN])o1, n1,
+		                 (const uint8_t(*)[RING_ID_LEN])o2, n2);
+		CU_ASSERT_EQUAL(ring_placement(rg, k, o1, RING_R_MAX, &n1), 0);
+		CU_ASSERT_EQUAL(
+		        ring_placement(rg, pc[at].hi, o2, RING_R_MAX, &n2), 0);
+		hits += same_ids((const uint8_t(*)[RING_ID_LEN])o1, n1,
+		                 (const uint8_t(*)[RING_ID_LEN])o2, n2);
+	}
+	CU_ASSERT_EQUAL(hits, 6000);
+	free(pc);
+	ring_free(rg);
+}
+
+/* store_range_drop: only with the expected digest, no tombstones left,
+ * versions above the dropped ones afterwards. */
+static void test_drop(void)
+{
+	store *s = open_store();
+	uint8_t lo[KV_KEY_LEN], hi[KV_KEY_LEN], d[STORE_DIGEST_LEN],
+	        bad[STORE_DIGEST_LEN] = { 0 }, all[STORE_DIGEST_LEN];
+	uint64_t n = 0, dropped = 0, total = 0;
+	store_applied ap;
+
+	CU_ASSERT_FATAL(s != NULL);
+	for (unsigned i = 0; i < 20; i++) {
+		kv_op op = { KV_PUT, "s", 1, "value", 5, KV_VER_ANY };
+		kv_batch b = { .ops = &op, .nops = 1 };
+		key_of(b.key, i);
+		CU_ASSERT_EQUAL(store_apply_collect(s, &b, 1, &ap), 0);
+		store_applied_free(&ap);
+		if (i == 7) { /* a second version, and a tombstone */
+			kv_op del = { KV_DEL, "s", 1, NULL, 0, KV_VER_ANY };
+			CU_ASSERT_EQUAL(store_apply_collect(s, &b, 1, &ap), 0);
+			store_applied_free(&ap);
+			b.ops = &del;
+			CU_ASSERT_EQUAL(store_apply_collect(s, &b, 1, &ap), 0);
+			store_applied_free(&ap);
+		}
+	}
+	key_of(lo, 5); /* [5, 10) */
+	key_of(hi, 10);
+	CU_ASSERT_EQUAL(store_range_digest(s, lo, hi, d, &n), 0);
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_EQUAL(store_range_drop(s, lo, hi, bad, &dropped),
+	                MAGMA_ECONFLICT);
+	CU_ASSERT_EQUAL(store_range_digest(s, lo, hi, all, &n), 0);
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_EQUAL(store_range_drop(s, lo, hi, d, &dropped), 0);
+	CU_ASSERT_EQUAL(dropped, 5);
+	CU_ASSERT_EQUAL(store_range_digest(s, lo, hi, all, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	digest_all(s, all, &total);
+	CU_ASSERT_EQUAL(total, 15);
+	{
+		/* re-created where nothing is stored: above the dropped */
+		kv_op op = { KV_PUT, "s", 1, "again", 5, KV_VER_ABSENT };
+		kv_batch b = { .ops = &op, .nops = 1 };
+		key_of(b.key, 7);
+		CU_ASSERT_EQUAL(store_apply_collect(s, &b, 1, &ap), 0);
+		CU_ASSERT(ap.nrecs == 1 && ap.recs[0].version > 3);
+		store_applied_free(&ap);
+	}
+	store_close(s);
+}
+
 static CU_TestInfo repl_tests[] = {
 	{ "apply collects the committed records", test_collect },
 	{ "range digests and pulls between two stores", test_digest_pull },
 	{ "kv_net alone is the local store", test_net_alone },
+	{ "repair pieces tile the ring with constant owners", test_pieces },
+	{ "store_range_drop drops only the expected content", test_drop },
 	CU_TEST_INFO_NULL,
 };
 

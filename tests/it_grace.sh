@@ -1,0 +1,233 @@
+#!/bin/sh
+# it_grace.sh - the grace rule (magma.conf(5) down_grace): three real
+# magmad nodes (127.0.0.21, .22, .23; r = 2), down_grace 3s.  After kill -9
+# of C the coordinator A marks C down in the table (a new epoch, pushed
+# to B); A and B re-replicate C's ranges (their repair passes then find
+# every range equal); after kill -9 of B too every file reads back with
+# its checksum through A alone, which proves the second copies were made.
+# With B and C silent the rule must NOT mark B down (no majority
+# answers).  B and C restarted: C is set joining, catches up and is up
+# again (rebal.c), and the writes made meanwhile are on every node
+# (digests equal everywhere, read back through B and C).  C stopped
+# (SIGSTOP) is down in the table after the grace, and joining then up
+# again once it answers (SIGCONT).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+it_need_server
+REPLIT=$top_builddir/tests/replit
+[ -x "$REPLIT" ] || it_skip "tests/replit not built (libnfs-dev missing)"
+command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
+
+NET=it-grace
+KEY=$IT_TMP/net.key
+printf 'grace keyphrase %s\n' "$$" >"$KEY"
+chmod 600 "$KEY"
+FAILS=0
+N=24
+SIZE=70000 # two chunks and a bit
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
+
+node_files() {
+	echo "$2" >"$IT_TMP/$1.addr"
+	it_random_port >"$IT_TMP/$1.port"
+	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
+	IT_NODES="$IT_NODES $1"
+}
+peer_of() { cat "$IT_TMP/$1.peer"; }
+tune() {
+	it_conf_set "$1" repair_interval 1s
+	it_conf_set "$1" down_after 1500ms
+	it_conf_set "$1" down_grace 3s
+}
+join() {
+	node_files "$1" "$2"
+	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
+		--keyphrase-file "$KEY" --peer "$(peer_of "$3")" \
+		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
+		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
+	tune "$1"
+}
+status_of() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
+# table_of NODE: "EPOCH id:state id:state ..." (ids sorted)
+table_of() {
+	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
+      for m in j["members"])))' 2>/dev/null
+}
+epoch_of() { table_of "$1" | cut -d' ' -f1; }
+id_of() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
+# state_in NODE WHO: WHO's state in NODE's status
+state_in() { table_of "$1" | tr ' ' '\n' | sed -n "s/^$(id_of "$2"):*//p"; }
+# wait_for SECONDS COMMAND...: poll every 0.2 s
+wait_for() {
+	wf_n=$(($1 * 5))
+	shift
+	while [ $wf_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		wf_n=$((wf_n - 1))
+	done
+	return 1
+}
+all_up() {
+	t=$(table_of a)
+	[ -n "$t" ] && [ "$(table_of b)" = "$t" ] && [ "$(table_of c)" = "$t" ] &&
+		[ "$(echo "$t" | grep -o ':up' | wc -l)" = 3 ]
+}
+replit() { timeout 300 "$REPLIT" "$@"; }
+on() { replit "$1" "$(it_addr "$2")" "$(it_port "$2")" "$3" "$N" "$4" "$5"; }
+
+passes() { status_of "$1" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p'; }
+# in_sync SECONDS NODE...: a pass that started after now on each node
+# found every range equal with every other owner (and none failed).
+in_sync() {
+	is_t=$1
+	shift
+	for is_n in "$@"; do
+		eval "is_p_$is_n=\$(passes $is_n)"
+	done
+	is_i=0
+	while [ $is_i -lt $((is_t * 5)) ]; do
+		is_all=1
+		for is_n in "$@"; do
+			eval "is_p0=\$is_p_$is_n"
+			is_s=$(status_of "$is_n")
+			is_p=$(echo "$is_s" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p')
+			is_l=$(echo "$is_s" | sed -n 's/^repair: .*last: //p')
+			if [ "${is_p:-0}" -le $((${is_p0:-0} + 1)) ] ||
+			   ! echo "$is_l" | grep -q "differing 0 .*failed 0"; then
+				is_all=0
+			fi
+		done
+		[ $is_all = 1 ] && return 0
+		sleep 0.2
+		is_i=$((is_i + 1))
+	done
+	for is_n in "$@"; do
+		echo "# $is_n: $(status_of "$is_n" | grep '^repair')"
+	done
+	return 1
+}
+
+# ---- three nodes, r = 2 ----
+node_files a 127.0.0.21
+"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
+	--nfs-listen "127.0.0.21:$(it_port a)" --peer-listen "$(peer_of a)" \
+	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
+	it_fail "init a: $(cat "$IT_TMP/a.init")"
+tune a
+it_start a
+join b 127.0.0.22 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
+it_start b
+join c 127.0.0.23 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
+it_start c
+wait_for 20 all_up ||
+	it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+ok "3 members up with one table"
+
+on put a /d1 $SIZE 1 >"$IT_TMP/put1" 2>&1 &&
+	ok "$N files written through A" || nok "write through A" "$(cat "$IT_TMP/put1")"
+on check b /d1 $SIZE 1 >"$IT_TMP/chk" 2>&1 &&
+	ok "they read back through B" || nok "/d1 through B" "$(head -5 "$IT_TMP/chk")"
+
+# ---- kill -9 C: down in the table after the grace, copies restored ----
+e0=$(epoch_of a)
+it_kill9 c
+t0=$(date +%s)
+c_down() { [ "$(state_in a c)" = down ] && [ "$(state_in b c)" = down ] &&
+	[ "$(epoch_of a)" -gt "$e0" ] && [ "$(epoch_of b)" = "$(epoch_of a)" ]; }
+if wait_for 20 c_down; then
+	ok "C down in the table of A and B after $(($(date +%s) - t0)) s (epoch $e0 -> $(epoch_of a))"
+else
+	nok "C down in the table" "$(table_of a) / $(table_of b)"
+fi
+grep -q "down in the table" "$IT_TMP/a.err" && ok "the coordinator logged it" ||
+	nok "down in the table logged" "$(grep -i down "$IT_TMP/a.err" | tail -3)"
+status_of a | grep "$(id_of c)" | grep -q down &&
+	ok "magmactl status on A shows C down" ||
+	nok "status shows C down" "$(status_of a | grep "$(id_of c)")"
+on put a /d2 $SIZE 2 >"$IT_TMP/put2" 2>&1 &&
+	ok "C down: new files written through A" ||
+	nok "C down: write through A" "$(head -5 "$IT_TMP/put2")"
+if in_sync 30 a b; then
+	ok "re-replicated: A's and B's passes find every range equal ($(status_of b | sed -n 's/^records: *//p') records on B)"
+else
+	nok "re-replication between A and B"
+fi
+
+# ---- kill -9 B too: everything through A alone ----
+it_kill9 b
+on check a /d1 $SIZE 1 >"$IT_TMP/chk" 2>&1 &&
+	on check a /d2 $SIZE 2 >>"$IT_TMP/chk" 2>&1 &&
+	ok "B and C down: every file reads back with its checksum through A" ||
+	nok "B and C down: files through A" "$(head -5 "$IT_TMP/chk")"
+on put a /d3 $SIZE 3 >"$IT_TMP/put3" 2>&1 &&
+	ok "B and C down: new files written through A alone" ||
+	nok "B and C down: write through A" "$(head -5 "$IT_TMP/put3")"
+# The grace rule must leave B's table state alone (only A of three
+# answers): no new epoch.  (status shows B down all the same: the state
+# it prints is the view's.)
+eb=$(epoch_of a)
+sleep 5
+if [ "$(epoch_of a)" = "$eb" ] &&
+   grep -q "$(id_of b).*left in the table" "$IT_TMP/a.err"; then
+	ok "B left up in the table (only A of three answers), refusal logged"
+else
+	nok "B left in the table" "$(table_of a); $(grep 'left in' "$IT_TMP/a.err")"
+fi
+
+# ---- restart B and C: C catches up as joining ----
+e1=$(epoch_of a)
+it_start b
+it_start c
+c_back() {
+	s=$(state_in a c)
+	[ "$s" = joining ] || [ "$s" = up ]
+}
+if wait_for 20 c_back; then
+	ok "C back in the table as $(state_in a c) (epoch $e1 -> $(epoch_of a))"
+else
+	nok "C back as joining" "$(table_of a)"
+fi
+grep -q "is back (JOIN): joining, to catch up" "$IT_TMP/a.err" &&
+	ok "A set C joining when it called in" ||
+	nok "C set joining" "$(grep -i 'joining' "$IT_TMP/a.err" | tail -3)"
+wait_for 30 all_up && ok "C up after its catch-up: $(grep -c 'ranges pulled; up' "$IT_TMP/c.err") catch-up(s) logged" ||
+	nok "C up again" "$(table_of a) / $(table_of c)"
+if in_sync 40 a b c; then
+	ok "every node's next pass: all range digests equal"
+else
+	nok "range digests equal after the restart"
+fi
+for n in b c; do
+	on check $n /d1 $SIZE 1 >"$IT_TMP/chk" 2>&1 &&
+		on check $n /d2 $SIZE 2 >>"$IT_TMP/chk" 2>&1 &&
+		on check $n /d3 $SIZE 3 >>"$IT_TMP/chk" 2>&1 &&
+		ok "every file through $n" ||
+		nok "files through $n" "$(head -5 "$IT_TMP/chk")"
+done
+
+# ---- C silent without a restart (SIGSTOP), then answering again ----
+e2=$(epoch_of a)
+kill -STOP "$(it_pid c)"
+c_down2() { [ "$(state_in a c)" = down ] && [ "$(epoch_of a)" -gt "$e2" ]; }
+wait_for 20 c_down2 && ok "C stopped: down in the table again ($(state_in b c) on B)" ||
+	nok "stopped C down in the table" "$(table_of a)"
+kill -CONT "$(it_pid c)"
+wait_for 20 c_back && grep -q "answers again: joining" "$IT_TMP/a.err" &&
+	ok "C answers again: set joining" ||
+	nok "C answers again: joining" "$(table_of a)"
+wait_for 30 all_up && ok "C up again after its catch-up (epoch $(epoch_of a))" ||
+	nok "C up again" "$(table_of a) / $(table_of c)"
+for n in a b c; do
+	it_alive $n
+done
+
+[ $FAILS = 0 ] || it_fail "$FAILS checks failed"
+echo "PASS: $IT_NAME"
