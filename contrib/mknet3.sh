@@ -7,7 +7,8 @@
 #   BASEDIR (default /tmp/magma-net3) holds the keyphrase, one data dir
 #   per node (n1, n2, n3) and their logs.  MAGMACTL and MAGMAD name the
 #   binaries (default: from PATH, else the build tree's).
-#   Nodes listen on NFS port 20490 and peer port 27390 of their address.
+#   Nodes listen on NFS port $NFS_PORT (default 20490) and peer port
+#   $PEER_PORT (default 27390) of their address.
 set -eu
 
 cmd=${1:-start}
@@ -17,6 +18,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 MAGMACTL=${MAGMACTL:-$(command -v magmactl || echo "$here/magmactl")}
 MAGMAD=${MAGMAD:-$(command -v magmad || echo "$here/magmad")}
 
+nfs_port=${NFS_PORT:-20490}
+peer_port=${PEER_PORT:-27390}
 addr() { echo "127.0.0.$((1 + $1))"; }
 
 start_node() {
@@ -39,19 +42,26 @@ start)
 	[ -e "$base/n1" ] && { echo "$base/n1 exists: stop first" >&2; exit 1; }
 	"$MAGMACTL" init --data "$base/n1" --network "$net" \
 		--keyphrase-file "$base/keyphrase" --generate-keyphrase \
-		--nfs-listen "$(addr 1):20490" --peer-listen "$(addr 1):27390" \
+		--nfs-listen "$(addr 1):$nfs_port" --peer-listen "$(addr 1):$peer_port" \
 		--no-rpcbind
 	start_node 1
 	for n in 2 3; do
 		"$MAGMACTL" join --data "$base/n$n" \
 			--keyphrase-file "$base/keyphrase" \
-			--peer "$(addr 1):27390" \
-			--nfs-listen "$(addr "$n"):20490" \
-			--peer-listen "$(addr "$n"):27390" --no-rpcbind
+			--peer "$(addr 1):$peer_port" \
+			--nfs-listen "$(addr "$n"):$nfs_port" \
+			--peer-listen "$(addr "$n"):$peer_port" --no-rpcbind
 		start_node "$n"
 	done
-	sleep 1
+	# A joined node is "joining" until it holds its ranges.
+	i=0
+	while "$MAGMACTL" --data "$base/n1" status | grep -Eq '[[:space:]]joining[[:space:]]'; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || { echo "members still joining after 30 s" >&2; exit 1; }
+		sleep 0.1
+	done
 	"$MAGMACTL" --data "$base/n1" status
+	echo "mount node 1 with: mount -t nfs -o vers=3,proto=tcp,port=$nfs_port,mountport=$nfs_port,nolock $(addr 1):/ /mnt"
 	;;
 status)
 	for n in 1 2 3; do
@@ -62,10 +72,15 @@ stop)
 	for n in 3 2 1; do
 		f=$base/n$n.mpid
 		[ -f "$f" ] || continue
-		kill -TERM "$(cat "$f")" 2>/dev/null || true
+		p=$(cat "$f")
+		kill -TERM "$p" 2>/dev/null || true
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 200 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
 		rm -f "$f"
 	done
-	sleep 1
 	echo "stopped; remove $base to start afresh"
 	;;
 *)
