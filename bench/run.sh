@@ -6,14 +6,17 @@
 # then runs nfs-ganesha (VFS FSAL) over a directory next to it, inside a
 # private network + mount namespace with its own rpcbind (ganesha insists
 # on registering), runs the same workload there, and prints each figure
-# for both servers and the ratio magma/ganesha.  Loopback only; every
-# process started here is stopped by PID on exit.
+# for both servers and the ratio magma/ganesha.  The magma3 half is a
+# 3-node network (r = 2) on 127.0.0.2..4: init on the first, join on the
+# others, the workload through the first node's NFS front end; its
+# ratio magma3/ganesha is printed too.  Loopback only; every process
+# started here is stopped by PID on exit.
 #
 # Environment (defaults in brackets):
 #   BENCH_FILE_MB   size of the sequential file in MiB          [512]
 #   BENCH_FILES     number of 4 KiB files                       [5000]
 #   BENCH_TREE      fan-out of the 3-level mkdir tree           [10]
-#   BENCH_SERVERS   which halves to run                          [magma ganesha]
+#   BENCH_SERVERS   which halves to run                  [magma magma3 ganesha]
 #   BENCH_DIR       parent of the scratch directory              [/var/tmp]
 #   BENCH_KEEP      1: keep the scratch directory (logs, data)  [0]
 #   MAGMA_EXPORT    export path mounted on Magma                 [/]
@@ -31,7 +34,7 @@ MAGMACTL=${MAGMACTL:-$B/magmactl}
 FILE_MB=${BENCH_FILE_MB:-512}
 FILES=${BENCH_FILES:-5000}
 TREE=${BENCH_TREE:-10}
-SERVERS=${BENCH_SERVERS:-magma ganesha}
+SERVERS=${BENCH_SERVERS:-magma magma3 ganesha}
 KEEP=${BENCH_KEEP:-0}
 MAGMA_EXPORT=${MAGMA_EXPORT:-/}
 FIGURES="seq_write seq_read create_4k stat readdirplus remove mkdir_tree rmdir_tree"
@@ -70,12 +73,12 @@ trap 'failed=1; exit 130' INT TERM
 
 listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 (or HOST) that nothing listens on.
 free_port() {
 	local p
 	while :; do
 		p=$((20000 + RANDOM % 40000))
-		listening 127.0.0.1 "$p" || { echo "$p"; return; }
+		listening "${1:-127.0.0.1}" "$p" || { echo "$p"; return; }
 	done
 }
 
@@ -130,6 +133,79 @@ run_magma() {
 	local rc=${PIPESTATUS[0]}
 	stop_pid "$pid"
 	[ "$rc" = 0 ] || { echo "run.sh: nfsbench against magma failed; magmad log: $M/magmad.log" >&2; return 1; }
+}
+
+# magma3: node n (1..3) on 127.0.0.$((n + 1)), data in $S/magma3/n$n.
+m3_start() {
+	local M=$S/magma3 n=$1 pid
+	# shellcheck disable=SC2086
+	"$MAGMAD" --data "$M/n$n" ${MAGMAD_ARGS:-} >"$M/n$n.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	M3_PIDS+=("$pid")
+	if ! wait_port "127.0.0.$((n + 1))" "${M3_NPORT[$n]}" "$pid"; then
+		echo "run.sh: magma3 node $n did not listen; log:" >&2
+		tail -20 "$M/n$n.log" >&2
+		return 1
+	fi
+}
+
+# Every node sees 3 members up and serves as primary (caught up), 120 s.
+m3_converged() {
+	local n st _
+	for _ in $(seq 1200); do
+		for n in 1 2 3; do
+			st=$("$MAGMACTL" --data "$S/magma3/n$n" status 2>/dev/null) || break
+			[ "$(echo "$st" | grep -c '  up  ')" = 3 ] || break
+			echo "$st" | grep -q 'serving as primary' || break
+			[ $n = 3 ] && return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+run_magma3() {
+	local M=$S/magma3 n a pport pid rc peer1=
+	M3_PIDS=()
+	M3_NPORT=()
+	mkdir -p "$M"
+	[ -x "$MAGMAD" ] && [ -x "$MAGMACTL" ] ||
+		{ echo "run.sh: magmad/magmactl not built" >&2; return 1; }
+	(umask 077; printf 'bench3 %s\n' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" >"$M/keyphrase")
+	for n in 1 2 3; do
+		a=127.0.0.$((n + 1))
+		M3_NPORT[n]=$(free_port "$a")
+		pport=$(free_port "$a")
+		[ -n "$peer1" ] || peer1=$a:$pport
+		if [ $n = 1 ]; then
+			# shellcheck disable=SC2086
+			"$MAGMACTL" init --data "$M/n1" --network bench3 \
+				--keyphrase-file "$M/keyphrase" --redundancy 2 \
+				--nfs-listen "$a:${M3_NPORT[1]}" --peer-listen "$a:$pport" \
+				--no-rpcbind ${MAGMACTL_INIT_ARGS:-} >"$M/n1.init" 2>&1 ||
+				{ echo "run.sh: magmactl init failed:" >&2; cat "$M/n1.init" >&2; return 1; }
+		else
+			"$MAGMACTL" join --data "$M/n$n" --network bench3 \
+				--keyphrase-file "$M/keyphrase" --peer "$peer1" \
+				--nfs-listen "$a:${M3_NPORT[$n]}" --peer-listen "$a:$pport" \
+				--no-rpcbind >"$M/n$n.init" 2>&1 ||
+				{ echo "run.sh: magmactl join failed:" >&2; cat "$M/n$n.init" >&2; return 1; }
+		fi
+		m3_start $n || return 1
+	done
+	if ! m3_converged; then
+		echo "run.sh: magma3 nodes did not converge; status of node 1:" >&2
+		"$MAGMACTL" --data "$M/n1" status >&2 || true
+		return 1
+	fi
+	echo "== magma3 (3 nodes r=2 on 127.0.0.2-4, client on 127.0.0.2:${M3_NPORT[1]})"
+	# shellcheck disable=SC2046
+	"$NFSBENCH" --server 127.0.0.2 --nfs-port "${M3_NPORT[1]}" --mount-port "${M3_NPORT[1]}" \
+		--export "$MAGMA_EXPORT" $(bench_args) | tee "$S/magma3.out"
+	rc=${PIPESTATUS[0]}
+	for pid in "${M3_PIDS[@]}"; do stop_pid "$pid"; done
+	[ "$rc" = 0 ] || { echo "run.sh: nfsbench against magma3 failed; logs in $M" >&2; return 1; }
 }
 
 # Runs inside the private namespace: lo, rpcbind, ganesha, the workload.
@@ -195,17 +271,20 @@ echo "nfsbench: ${FILE_MB} MiB file, ${FILES} x 4 KiB files, ${TREE}^3 directory
 for s in $SERVERS; do
 	case $s in
 	magma) run_magma || failed=1 ;;
+	magma3) run_magma3 || failed=1 ;;
 	ganesha) run_ganesha || failed=1 ;;
 	*) echo "run.sh: unknown server $s" >&2; failed=1 ;;
 	esac
 done
 
+ratio() { awk -v m="$1" -v g="$2" 'BEGIN { if (m != "" && g != "" && g > 0) printf "%.2f", m / g; else print "-" }'; }
 echo
-printf '%-14s %-10s %12s %12s %14s\n' figure unit magma ganesha magma/ganesha
+printf '%-14s %-10s %10s %10s %10s %8s %8s\n' figure unit magma magma3 ganesha magma/g magma3/g
 for f in $FIGURES; do
 	m=$(value "$S/magma.out" "$f")
+	m3=$(value "$S/magma3.out" "$f")
 	g=$(value "$S/ganesha.out" "$f")
-	r=$(awk -v m="$m" -v g="$g" 'BEGIN { if (m != "" && g != "" && g > 0) printf "%.2f", m / g; else print "-" }')
-	printf '%-14s %-10s %12s %12s %14s\n' "$f" "$(unit "$f")" "${m:--}" "${g:--}" "$r"
+	printf '%-14s %-10s %10s %10s %10s %8s %8s\n' "$f" "$(unit "$f")" "${m:--}" \
+		"${m3:--}" "${g:--}" "$(ratio "$m" "$g")" "$(ratio "$m3" "$g")"
 done
 exit $failed

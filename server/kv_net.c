@@ -13,12 +13,16 @@
 #include "merr.h"
 #include "mlog.h"
 #include "peer_client.h"
+#include "rpc/rpcmsg.h"
 
 #define POOL_IDLE_MAX 8 /* idle connections kept per peer and kind */
 #define SUSPECT_MAX 64  /* suspects remembered */
-#define CALL_BYTES                                                             \
-	(1u << 20) /* op bytes per KV_APPLY call (one entry                    \
-	            * more always fits RPC_MAX_RECORD) */
+/* Encoded bytes (batch_bytes, rec_bytes: upper bounds) of the entries
+ * of one KV_APPLY call of more than one entry; the rest of the record
+ * is left for the headers.  As large as fits, so that one NFS WRITE
+ * (NFS3_WTMAX of chunks and the flare record) is one call, one commit
+ * and one sync on each owner, not two. */
+#define CALL_BYTES (RPC_MAX_RECORD - 64u * 1024u)
 
 typedef struct pool_ent {
 	char addr[RING_ADDR_MAX];
@@ -669,6 +673,8 @@ static void wire_free(peer_batch *w, size_t n)
 	free(w);
 }
 
+/* XDR of a peer_batch: key and count at most KV_KEY_LEN + 16, each
+ * peer_op at most 40 besides its (padded) sub and val. */
 static size_t batch_bytes(const kv_batch *b)
 {
 	size_t s = KV_KEY_LEN + 16;
@@ -676,6 +682,12 @@ static size_t batch_bytes(const kv_batch *b)
 	for (size_t j = 0; j < b->nops; j++)
 		s += b->ops[j].sublen + b->ops[j].vallen + 40;
 	return s;
+}
+
+/* The same for a record forwarded as a one-op batch. */
+static size_t rec_bytes(const store_rec *r)
+{
+	return KV_KEY_LEN + 16 + r->sublen + r->vallen + 40;
 }
 
 /* One KV_APPLY call.  *failed is the index the peer reported on a
@@ -760,13 +772,9 @@ static void *fwd_run(void *arg)
 	while (i < t->n && rc == 0) {
 		size_t j = i, bytes = 0;
 		while (j < t->n && j - i < PEER_BATCHES_MAX &&
-		       (j == i || bytes + t->recs[t->idx[j]].vallen +
-		                                  t->recs[t->idx[j]].sublen <=
-		                          CALL_BYTES)) {
-			bytes += t->recs[t->idx[j]].vallen +
-			         t->recs[t->idx[j]].sublen;
-			j++;
-		}
+		       (j == i ||
+		        bytes + rec_bytes(&t->recs[t->idx[j]]) <= CALL_BYTES))
+			bytes += rec_bytes(&t->recs[t->idx[j++]]);
 		rc = apply_call(pc, w + i, j - i, KV_DURABLE, 1, NULL);
 		i = j;
 	}
