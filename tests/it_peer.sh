@@ -83,18 +83,25 @@ it_alive b
 
 it_log "one client across a restart of b and a stopped b"
 mkfifo "$IT_TMP/sess.in"
+# The background shell opens sess.out only after the FIFO's open returns
+# (when we open it for writing below): make it now, so that steps never
+# reads a file not there yet (grep fails, [ "" -lt N ] ends the loop).
+: >"$IT_TMP/sess.out"
 peerit session "$PB" "$KEY" "$NET" <"$IT_TMP/sess.in" \
 	>"$IT_TMP/sess.out" 2>&1 &
 spid=$!
 exec 3>"$IT_TMP/sess.in"
+steps_done() {
+	sd=$(grep -c '^step done' "$IT_TMP/sess.out" 2>/dev/null)
+	echo "${sd:-0}"
+}
 steps() {
 	si=0
-	while [ "$(grep -c '^step done' "$IT_TMP/sess.out")" -lt "$1" ] &&
-	      [ $si -lt 300 ]; do
+	while [ "$(steps_done)" -lt "$1" ] && [ $si -lt 300 ]; do
 		sleep 0.1
 		si=$((si + 1))
 	done
-	[ "$(grep -c '^step done' "$IT_TMP/sess.out")" -ge "$1" ] ||
+	[ "$(steps_done)" -ge "$1" ] ||
 		it_fail "peerit session stuck before step $1"
 }
 echo ok >&3
