@@ -37,6 +37,7 @@ void conf_defaults(magma_conf *cfg)
 	cfg->op_timeout_ms = CONF_DEFAULT_OP_TIMEOUT_MS;
 	cfg->repair_interval_ms = CONF_DEFAULT_REPAIR_MS;
 	cfg->tombstone_age_s = CONF_DEFAULT_TOMB_AGE_S;
+	cfg->move_rate = CONF_DEFAULT_MOVE_RATE;
 }
 
 /* A duration in seconds: digits with s, m, h or d (bare: seconds). */
@@ -270,13 +271,15 @@ enum conf_key {
 	CK_REPAIR_INTERVAL,
 	CK_TOMB_AGE,
 	CK_DOWN_GRACE,
+	CK_MOVE_RATE,
 	CK_COUNT
 };
 static const char *const conf_keys[CK_COUNT] = {
 	"network",     "node_id",         "keyphrase_file",     "nfs_listen",
 	"peer_listen", "redundancy",      "store_size",         "rpcbind",
 	"log_level",   "coordinator",     "heartbeat_interval", "down_after",
-	"op_timeout",  "repair_interval", "tombstone_age",      "down_grace"
+	"op_timeout",  "repair_interval", "tombstone_age",      "down_grace",
+	"move_rate"
 };
 
 /* Apply one key's value to cfg; on error write what was wrong to what. */
@@ -428,6 +431,31 @@ static int conf_set(magma_conf *cfg, int k, const char *val, char *what,
 			return MAGMA_ECONFIG;
 		}
 		cfg->down_grace_ms = ms;
+		return 0;
+	}
+	case CK_MOVE_RATE: {
+		char num[32];
+		size_t len = strlen(val);
+		/* off (or 0): pull as fast as the peers answer */
+		if (strcmp(val, "off") == 0 || strcmp(val, "0") == 0) {
+			cfg->move_rate = 0;
+			return 0;
+		}
+		if (len > 2 && strcmp(val + len - 2, "/s") == 0)
+			len -= 2;
+		if (len < sizeof(num)) {
+			memcpy(num, val, len);
+			num[len] = '\0';
+		}
+		if (len >= sizeof(num) || conf_parse_size(num, &n) < 0 ||
+		    n < CONF_MOVE_RATE_MIN) {
+			snprintf(what, wlen,
+			         "move_rate: expected bytes per second (at "
+			         "least 1K; K/M/G/T suffixes, e.g. 64M or "
+			         "100M/s) or off");
+			return MAGMA_ECONFIG;
+		}
+		cfg->move_rate = n;
 		return 0;
 	}
 	case CK_TOMB_AGE:
@@ -620,6 +648,11 @@ int conf_write(const char *path, const magma_conf *cfg)
 		fprintf(f, "op_timeout = %ums\n", cfg->op_timeout_ms);
 	if (cfg->repair_interval_ms != CONF_DEFAULT_REPAIR_MS)
 		fprintf(f, "repair_interval = %ums\n", cfg->repair_interval_ms);
+	if (cfg->move_rate == 0)
+		fprintf(f, "move_rate = off\n");
+	else if (cfg->move_rate != CONF_DEFAULT_MOVE_RATE)
+		fprintf(f, "move_rate = %llu\n",
+		        (unsigned long long)cfg->move_rate);
 	if (cfg->tombstone_age_s != CONF_DEFAULT_TOMB_AGE_S)
 		fprintf(f, "tombstone_age = %llus\n",
 		        (unsigned long long)cfg->tombstone_age_s);

@@ -27,6 +27,10 @@
  *   repair_interval time between anti-entropy passes, 1s..3600s [60s]
  *   tombstone_age   age at which deletion records are purged, seconds
  *                   (or with s, m, h, d), 60s..3650d             [1d]
+ *   move_rate       bytes per second of records this node pulls to
+ *                   move data (joins, leaves, re-replication, repair
+ *                   while serving; repair.h), K/M/G/T suffixes, an
+ *                   optional "/s"; at least 1K, or off (0)     [64M]
  * IPv6 addresses are written in brackets: [::1]:2049.  Port 0 means any
  * free port (tests). Unknown keys and repeated keys are errors. */
 #ifndef MAGMA_CONF_H
@@ -54,6 +58,12 @@
 #define CONF_DEFAULT_OP_TIMEOUT_MS 10000
 #define CONF_DEFAULT_REPAIR_MS 60000
 #define CONF_DEFAULT_TOMB_AGE_S 86400
+/* About half of a 1 Gb/s link (119 MB/s) and well under a disk's
+ * sequential rate: a join or re-replication leaves clients the rest,
+ * and still refills a 1 TiB node in under 5 hours.  Faster networks
+ * raise it. */
+#define CONF_DEFAULT_MOVE_RATE (64ULL << 20)
+#define CONF_MOVE_RATE_MIN 1024
 
 /* A listen address: numeric host and port. */
 typedef struct conf_addr {
@@ -79,6 +89,7 @@ typedef struct magma_conf {
 	unsigned op_timeout_ms;      /* op_timeout, 1000..600000 */
 	unsigned repair_interval_ms; /* repair_interval, 1000..3600000 */
 	uint64_t tombstone_age_s;    /* tombstone_age, 60..315360000 */
+	uint64_t move_rate;          /* move_rate, bytes/s >= 1024; 0 off */
 } magma_conf;
 
 /* Fill every field with its default (required fields empty). */

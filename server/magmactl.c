@@ -449,10 +449,14 @@ typedef struct status_info {
 	int serving; /* -1: not reported */
 	unsigned long repair_passes;
 	char repair_last[128]; /* "ranges R differing D pulled P ..." */
+	int have_move;         /* a move_rate line came */
+	uint64_t move_rate, move_bytes, move_waited_ms;
 	struct {
 		char id[40], addr[80], nfs[80], state[16], flags[32];
+		char table_state[16]; /* "" from a magmad without it */
 		double share;
-	} m[4096]; /* RING_MEMBERS_MAX */
+		int reachable; /* -1: not reported */
+	} m[4096];             /* RING_MEMBERS_MAX */
 } status_info;
 
 static void copy_val(char *dst, size_t len, const char *v)
@@ -510,6 +514,10 @@ static int status_line(void *arg, const char *line)
 		s->repair_passes = strtoul(v, NULL, 10);
 	else if (!strcmp(key, "repair_last"))
 		copy_val(s->repair_last, sizeof(s->repair_last), v);
+	else if (!strcmp(key, "move_rate"))
+		s->have_move = sscanf(v, "%" SCNu64 " %" SCNu64 " %" SCNu64,
+		                      &s->move_rate, &s->move_bytes,
+		                      &s->move_waited_ms) == 3;
 	else if (!strcmp(key, "coordinator"))
 		(void)sscanf(v, "%39s %79s", s->coord_id, s->coord_addr);
 	else if (!strcmp(key, "movement")) {
@@ -521,11 +529,21 @@ static int status_line(void *arg, const char *line)
 		         s->mv_active ? v + at : "none");
 	} else if (!strcmp(key, "member") &&
 	           s->nmembers < (int)(sizeof(s->m) / sizeof(s->m[0]))) {
-		int i = s->nmembers;
-		if (sscanf(v, "%39s %79s %79s %15s %lf %31s", s->m[i].id,
-		           s->m[i].addr, s->m[i].nfs, s->m[i].state,
-		           &s->m[i].share, s->m[i].flags) == 6)
+		int i = s->nmembers, got;
+		char reach[16] = "";
+		/* state: the view's (down when unreachable); then, from a
+		 * newer magmad, the table's state and reachability */
+		got = sscanf(v, "%39s %79s %79s %15s %lf %31s %15s %15s",
+		             s->m[i].id, s->m[i].addr, s->m[i].nfs,
+		             s->m[i].state, &s->m[i].share, s->m[i].flags,
+		             s->m[i].table_state, reach);
+		if (got >= 6) {
+			if (got < 8)
+				s->m[i].table_state[0] = '\0';
+			s->m[i].reachable =
+			        got < 8 ? -1 : strcmp(reach, "reachable") == 0;
 			s->nmembers++;
+		}
 	}
 	return 0;
 }
@@ -587,6 +605,15 @@ static void status_json(const status_info *s)
 		json_str(s->m[i].addr);
 		printf(", \"state\": ");
 		json_str(s->m[i].state);
+		if (s->m[i].table_state[0]) {
+			printf(", \"table_state\": ");
+			json_str(s->m[i].table_state);
+		} else {
+			printf(", \"table_state\": null");
+		}
+		printf(", \"reachable\": %s", s->m[i].reachable < 0 ? "null"
+		                              : s->m[i].reachable   ? "true"
+		                                                    : "false");
 		printf(", \"nfs\": ");
 		json_str(strcmp(s->m[i].nfs, "-") ? s->m[i].nfs : "");
 		printf(", \"share\": %.1f, \"self\": %s, \"coordinator\": "
@@ -608,6 +635,11 @@ static void status_json(const status_info *s)
 	} else {
 		printf("null");
 	}
+	if (s->have_move)
+		printf(", \"move_rate\": {\"limit\": %" PRIu64
+		       ", \"bytes_paced\": %" PRIu64 ", \"waited_ms\": %" PRIu64
+		       "}",
+		       s->move_rate, s->move_bytes, s->move_waited_ms);
 	printf(", \"store\": {\"bytes_used\": %" PRIu64
 	       ", \"bytes_free\": %" PRIu64 ", \"bytes_total\": %" PRIu64
 	       ", \"records\": %" PRIu64 "}, \"uptime_seconds\": %" PRIu64
@@ -638,11 +670,24 @@ static void status_text(const status_info *s)
 		       s->nmembers, s->nmembers == 1 ? "" : "s", s->nmembers,
 		       s->nmembers == 1 ? "y" : "ies");
 	printf("\nmembers:        %d\n", s->nmembers);
-	for (int i = 0; i < s->nmembers; i++)
+	/* The state column is the table's (the view's from an older
+	 * magmad); "unreachable" among the flags: an owner this node's
+	 * heartbeats cannot reach is "up ... unreachable", one the
+	 * coordinator took out after down_grace "down". */
+	for (int i = 0; i < s->nmembers; i++) {
+		char flags[48] = "";
+		if (strcmp(s->m[i].flags, "-") != 0)
+			snprintf(flags, sizeof(flags), "%s", s->m[i].flags);
+		if (s->m[i].reachable == 0)
+			snprintf(flags + strlen(flags),
+			         sizeof(flags) - strlen(flags), "%sunreachable",
+			         flags[0] ? "," : "");
 		printf("  %s  %-21s  %-7s  %5.1f%% of the ring%s%s\n",
-		       s->m[i].id, s->m[i].addr, s->m[i].state, s->m[i].share,
-		       strcmp(s->m[i].flags, "-") ? "  " : "",
-		       strcmp(s->m[i].flags, "-") ? s->m[i].flags : "");
+		       s->m[i].id, s->m[i].addr,
+		       s->m[i].table_state[0] ? s->m[i].table_state
+		                              : s->m[i].state,
+		       s->m[i].share, flags[0] ? "  " : "", flags);
+	}
 	printf("coordinator:    %s %s\n", s->coord_id, s->coord_addr);
 	if (s->mv_active)
 		printf("data movement:  %s: %" PRIu64 " of %" PRIu64 "\n",
@@ -657,6 +702,15 @@ static void status_text(const status_info *s)
 		                  : "catching up (not serving as primary)",
 		       s->repair_passes,
 		       s->repair_last[0] ? s->repair_last : "none");
+	if (s->have_move) {
+		char lim[32], moved[32];
+		human_bytes(s->move_rate, lim, sizeof(lim));
+		human_bytes(s->move_bytes, moved, sizeof(moved));
+		printf("move rate:      %s%s; %s pulled at it, %.1f s waited\n",
+		       s->move_rate ? lim : "no limit",
+		       s->move_rate ? "/s" : "", moved,
+		       (double)s->move_waited_ms / 1000);
+	}
 	printf("uptime:         %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
 	       ":%02" PRIu64 "\n",
 	       up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);

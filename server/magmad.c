@@ -127,6 +127,13 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 		        "repair_last=ranges %" PRIu64 " differing %" PRIu64
 		        " pulled %" PRIu64 " failed %" PRIu64,
 		        last.ranges, last.differing, last.pulled, last.failed);
+		{
+			uint64_t rate, bytes, waited;
+			repair_get_pace(d->repair, &rate, &bytes, &waited);
+			ctl_reply_line(
+			        r, "move_rate=%" PRIu64 " %" PRIu64 " %" PRIu64,
+			        rate, bytes, waited);
+		}
 	}
 	ctl_reply_line(r, "store_bytes_used=%" PRIu64, used);
 	ctl_reply_line(r, "store_bytes_free=%" PRIu64, st.bytes_free);

@@ -36,7 +36,7 @@ int member_ctl_status(struct magmad *d, ctl_reply *r)
 {
 	char chex[2 * RING_ID_LEN + 1], caddr[RING_ADDR_MAX + 16];
 	member_movement mv;
-	ring *view = NULL;
+	ring *view = NULL, *table = NULL;
 	uint64_t epoch = 0;
 	unsigned red = 0;
 	size_t n = 0;
@@ -45,6 +45,11 @@ int member_ctl_status(struct magmad *d, ctl_reply *r)
 	rc = member_view(d, &view);
 	if (rc < 0)
 		return rc;
+	/* The table apart from the view: a member down in the table (its
+	 * ranges moved on) and one only unreachable (still an owner) look
+	 * the same in the view. */
+	if (member_table_copy(d, &table) < 0)
+		table = NULL;
 	(void)ring_epoch(view, &epoch);
 	(void)ring_redundancy(view, &red);
 	(void)ring_count(view, &n);
@@ -60,11 +65,15 @@ int member_ctl_status(struct magmad *d, ctl_reply *r)
 		ctl_reply_line(r, "movement=none");
 	for (size_t i = 0; i < n; i++) {
 		char hex[2 * RING_ID_LEN + 1], flags[32] = "";
-		ring_member x;
+		ring_member x, t;
 		double share = 0;
 
 		if (ring_member_at(view, i, &x) < 0)
 			continue;
+		/* A table swapped in since the view was taken may lack it:
+		 * the view's state then. */
+		if (table == NULL || ring_member_find(table, x.id, &t) < 0)
+			t = x;
 		(void)ring_share(view, x.id, RING_VIEW_OWNERS, &share);
 		member_hex(x.id, hex);
 		if (memcmp(x.id, d->node_id, RING_ID_LEN) == 0)
@@ -72,13 +81,19 @@ int member_ctl_status(struct magmad *d, ctl_reply *r)
 		if (strcmp(hex, chex) == 0)
 			strcat(strcat(flags, flags[0] ? "," : ""),
 			       "coordinator");
-		rc = ctl_reply_line(r, "member=%s %s %s %s %.1f %s", hex,
+		/* Fields 7 and 8 (the table's state, reachability) came
+		 * later: a magmactl that reads 6 ignores them. */
+		rc = ctl_reply_line(r, "member=%s %s %s %s %.1f %s %s %s", hex,
 		                    x.peer, x.nfs[0] ? x.nfs : "-",
 		                    ring_state_name(x.state), share * 100,
-		                    flags[0] ? flags : "-");
+		                    flags[0] ? flags : "-",
+		                    ring_state_name(t.state),
+		                    member_reachable(d, x.id) ? "reachable"
+		                                              : "unreachable");
 		if (rc < 0)
 			break;
 	}
+	ring_free(table);
 	ring_free(view);
 	return rc;
 }
@@ -130,9 +145,11 @@ int member_ctl_leave(struct magmad *d, const char *arg, ctl_reply *r, char *err,
 		return MAGMA_EINVAL;
 	}
 	if (d->member && d->member->is_coord) {
+		/* --force too: the table would lose its only writer */
 		snprintf(err, errlen,
 		         "this node is the network's coordinator: it cannot "
-		         "leave (a documented limitation, see magmad(8))");
+		         "leave%s (not supported yet; see magmactl(8))",
+		         force ? ", even with --force" : "");
 		return MAGMA_ENOTSUPP;
 	}
 	rc = force ? member_remove(d, d->node_id)

@@ -124,6 +124,7 @@ int node_net_start(struct magmad *d)
 	rc_cfg.net = d->net;
 	rc_cfg.interval_s = (d->cfg.repair_interval_ms + 999) / 1000;
 	rc_cfg.tomb_age_s = d->cfg.tombstone_age_s;
+	rc_cfg.move_rate = d->cfg.move_rate;
 	rc_cfg.hook = rebal_after_pass;
 	rc_cfg.progress = rebal_progress;
 	rc_cfg.hook_arg = d;

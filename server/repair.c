@@ -17,6 +17,7 @@
 #include "merr.h"
 #include "mlog.h"
 #include "peer_client.h"
+#include "throttle.h"
 
 #define SMALL_RANGE 512 /* records: pull at once rather than split */
 
@@ -167,8 +168,33 @@ typedef struct pass {
 	int failed;
 	uint8_t dead[RING_MEMBERS_MAX > 64 ? 64 : RING_MEMBERS_MAX]
 	            [RING_ID_LEN];
-	size_t ndead; /* peers that failed in this pass: not asked again */
+	size_t ndead;   /* peers that failed in this pass: not asked again */
+	throttle *pace; /* the repair thread's (may be NULL): stop, rate */
+	int paced;      /* charge it with the bytes pulled */
 } pass;
+
+/* Set by the repair thread (repair_main): the passes, hand-off checks
+ * and drops it runs, itself or through the hook, pull at move_rate
+ * (the catch-up of an owner excepted: see repair_main) and end soon
+ * after repair_stop.  On other threads (tests) nothing is paced. */
+static __thread throttle *thread_pace;
+static __thread int thread_paced;
+
+static void pass_init(pass *p, kv_net *kn)
+{
+	memset(p, 0, sizeof(*p));
+	p->kn = kn;
+	p->s = kv_net_store(kn);
+	kv_net_self(kn, p->self);
+	p->pace = thread_pace;
+	p->paced = thread_paced;
+}
+
+/* repair_stop was called: end the pass now. */
+static int pass_stopping(const pass *p)
+{
+	return p->pace && throttle_stopped(p->pace);
+}
 
 static int pass_dead(const pass *p, const uint8_t id[RING_ID_LEN])
 {
@@ -212,14 +238,15 @@ static int remote_digest(pass *p, const peer_ref *who, const uint8_t *lo,
 	return rc;
 }
 
-/* Pull (lo, hi] from the peer into the local store. */
+/* Pull (lo, hi] from the peer into the local store, a reply at a time;
+ * between replies the pass's bucket (move_rate) may sleep, with the
+ * client given back: nothing of ours is held while it does. */
 static int pull_range(pass *p, const peer_ref *who, const uint8_t *lo,
                       const uint8_t *hi)
 {
 	char cursor[PEER_CURSOR_MAX];
 	peer_pull_args a;
-	peer_client *pc = NULL;
-	int rc, done = 0;
+	int rc = 0, done = 0;
 
 	memset(&a, 0, sizeof(a));
 	memcpy(a.lo, lo, KV_KEY_LEN);
@@ -228,20 +255,23 @@ static int pull_range(pass *p, const peer_ref *who, const uint8_t *lo,
 	a.max_records = PEER_RECS_MAX;
 	a.max_bytes = PEER_BYTES_MAX;
 	a.want_values = TRUE;
-	if ((rc = kv_net_get_client(p->kn, who->addr, 2, &pc)) < 0)
-		return rc;
 	while (!done && rc == 0) {
 		peer_pull_res res;
 		store_replica_stats rs = { 0 };
 		store_rec *recs = NULL;
+		peer_client *pc = NULL;
+		uint64_t bytes = 0;
 
+		if ((rc = kv_net_get_client(p->kn, who->addr, 2, &pc)) < 0)
+			break;
 		memset(&res, 0, sizeof(res));
 		peer_client_hdr(pc, &a.hdr);
 		rc = peer_client_call(pc, PEERPROC_RANGE_PULL,
 		                      (xdrproc_t)xdr_peer_pull_args, &a,
 		                      (xdrproc_t)xdr_peer_pull_res, &res);
+		kv_net_put_client(p->kn, pc, 2, rc == 0);
 		if (rc < 0)
-			break;
+			break; /* nothing decoded to free */
 		rc = res.rh.status;
 		if (rc == 0 && (res.cursor.cursor_len > PEER_CURSOR_MAX ||
 		                (!res.done && res.recs.recs_len == 0)))
@@ -258,6 +288,8 @@ static int pull_range(pass *p, const peer_ref *who, const uint8_t *lo,
 			recs[i].flags = q->tombstone ? STORE_REC_TOMBSTONE : 0;
 			recs[i].val = q->value.value_val;
 			recs[i].vallen = q->value.value_len;
+			bytes += KV_KEY_LEN + q->sub.sub_len +
+			         q->value.value_len;
 		}
 		if (rc == 0)
 			rc = store_apply_replica(p->s, recs, res.recs.recs_len,
@@ -272,8 +304,9 @@ static int pull_range(pass *p, const peer_ref *who, const uint8_t *lo,
 		}
 		free(recs);
 		xdr_free((xdrproc_t)xdr_peer_pull_res, (char *)&res);
+		if (rc == 0 && p->pace)
+			rc = throttle_take(p->pace, p->paced ? bytes : 0);
 	}
-	kv_net_put_client(p->kn, pc, 2, rc == 0);
 	return rc;
 }
 
@@ -477,11 +510,16 @@ static int piece_peer(pass *p, const uint8_t *lo, const uint8_t *hi,
 	 * nobody has answered a heartbeat yet, and a dead one fails
 	 * fast (then it is not asked again in this pass). */
 	if (memcmp(id, p->self, RING_ID_LEN) == 0 || pass_dead(p, id) ||
-	    ring_member_find(p->view, id, &m) < 0 || m.state == RING_DOWN)
+	    ring_member_find(p->view, id, &m) < 0 || m.state == RING_DOWN ||
+	    pass_stopping(p))
 		return 0;
 	memcpy(who.id, m.id, RING_ID_LEN);
 	snprintf(who.addr, sizeof(who.addr), "%s", m.peer);
 	rc = diff_range(p, &who, lo, hi, 0, 0);
+	if (rc < 0 && pass_stopping(p)) {
+		p->failed = 1; /* the pass did not finish */
+		return rc;
+	}
 	if (rc < 0) {
 		char hex[2 * RING_ID_LEN + 1];
 		keys_hex(m.id, RING_ID_LEN, hex);
@@ -507,10 +545,7 @@ int repair_pass_progress(kv_net *kn, repair_stats *st, repair_progress_fn fn,
 	pass p;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.kn = kn;
-	p.s = kv_net_store(kn);
-	kv_net_self(kn, p.self);
+	pass_init(&p, kn);
 	if ((rc = kv_net_view(kn, &p.view)) < 0)
 		return rc;
 	if (p.view && (rc = repair_pieces(p.view, &pcs, &npc)) < 0)
@@ -526,7 +561,7 @@ int repair_pass_progress(kv_net *kn, repair_stats *st, repair_progress_fn fn,
 		else
 			pcs[i].mark = 1;
 	}
-	for (size_t i = 0; i < npc; i++) {
+	for (size_t i = 0; i < npc && !pass_stopping(&p); i++) {
 		sets s;
 		if (pcs[i].mark)
 			continue;
@@ -542,6 +577,8 @@ int repair_pass_progress(kv_net *kn, repair_stats *st, repair_progress_fn fn,
 		if (fn && (done % 32 == 0 || done == total))
 			fn(arg, done, total);
 	}
+	if (pass_stopping(&p))
+		p.failed = 1; /* not a finished pass: nobody acts on it */
 out:
 	free(pcs);
 	ring_free(p.view);
@@ -573,10 +610,7 @@ int repair_handoff_check(kv_net *kn, repair_progress_fn fn, void *arg,
 	pass p;
 	int rc, differ = 0;
 
-	memset(&p, 0, sizeof(p));
-	p.kn = kn;
-	p.s = kv_net_store(kn);
-	kv_net_self(kn, p.self);
+	pass_init(&p, kn);
 	if ((rc = kv_net_view(kn, &p.view)) < 0)
 		return rc;
 	if (p.view == NULL) {
@@ -659,10 +693,7 @@ int repair_drop(kv_net *kn, uint64_t *dropped)
 	pass p;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.kn = kn;
-	p.s = kv_net_store(kn);
-	kv_net_self(kn, p.self);
+	pass_init(&p, kn);
 	if ((rc = kv_net_view(kn, &p.view)) < 0 || p.view == NULL)
 		goto out;
 	if ((rc = repair_pieces(p.view, &pcs, &npc)) < 0)
@@ -674,6 +705,8 @@ int repair_drop(kv_net *kn, uint64_t *dropped)
 		int all = 1;
 		sets s;
 
+		if (pass_stopping(&p))
+			break;
 		sets_at(p.view, pcs[i].hi, &s);
 		if (s.np == 0 ||
 		    id_in((const uint8_t(*)[RING_ID_LEN])s.o, s.no, p.self) ||
@@ -780,6 +813,8 @@ int repair_epoch_barrier(kv_net *kn, uint64_t epoch)
 
 struct repair {
 	kv_net *kn;
+	throttle *pace; /* move_rate; stopped by repair_stop */
+	uint64_t move_rate;
 	repair_hook_fn hook;
 	repair_progress_fn progress;
 	void *hook_arg;
@@ -813,6 +848,24 @@ static int view_others(kv_net *kn)
 	return n > 1;
 }
 
+/* This node owns ranges in the view (up or leaving): while it catches
+ * up it serves nothing as primary, so that pass is not paced. */
+static int self_owns(kv_net *kn)
+{
+	uint8_t self[RING_ID_LEN];
+	ring_member me;
+	ring *v = NULL;
+	int owns = 0;
+
+	kv_net_self(kn, self);
+	if (kv_net_view(kn, &v) < 0 || v == NULL)
+		return 0;
+	if (ring_member_find(v, self, &me) == 0)
+		owns = me.state == RING_UP || me.state == RING_LEAVING;
+	ring_free(v);
+	return owns;
+}
+
 static void purge(repair *rp, int others)
 {
 	uint64_t age = others ? rp->tomb_age_s * 1000000000ull : 0;
@@ -836,6 +889,8 @@ static void *repair_main(void *arg)
 {
 	repair *rp = arg;
 
+	thread_pace = rp->pace;
+	thread_paced = 1;
 	pthread_mutex_lock(&rp->mu);
 	while (!rp->stop) {
 		repair_stats st = { 0 };
@@ -854,8 +909,13 @@ static void *repair_main(void *arg)
 				      "before "
 				      "serving as primary");
 			}
+			/* Movement and anti-entropy while serving are paced
+			 * (move_rate); an owner's catch-up is not: it
+			 * delays serving (DESIGN 5). */
+			thread_paced = !(catch_up && self_owns(rp->kn));
 			rc = repair_pass_progress(rp->kn, &st, rp->progress,
 			                          rp->hook_arg);
+			thread_paced = 1;
 			if (catch_up || st.applied)
 				LOG_I("repair pass: %llu ranges compared, %llu "
 				      "differed, %llu records pulled, %llu "
@@ -876,7 +936,7 @@ static void *repair_main(void *arg)
 		purge(rp, others);
 		/* Data movement's turn (rebal.c): it may run passes of its
 		 * own and ask for the next one sooner. */
-		if (rp->hook)
+		if (rp->hook && !throttle_stopped(rp->pace))
 			again_ms = rp->hook(rp->hook_arg, others ? rc : 0);
 		pthread_mutex_lock(&rp->mu);
 		rp->st.ranges += st.ranges;
@@ -909,6 +969,7 @@ static void *repair_main(void *arg)
 int repair_start(repair **out, const repair_config *cfg)
 {
 	repair *rp;
+	int rc;
 
 	if (!out || !cfg || !cfg->net)
 		return MAGMA_EINVAL;
@@ -921,11 +982,20 @@ int repair_start(repair **out, const repair_config *cfg)
 	rp->interval_s = cfg->interval_s ? cfg->interval_s : REPAIR_INTERVAL_S;
 	rp->tomb_age_s = cfg->tomb_age_s ? cfg->tomb_age_s : REPAIR_TOMB_AGE_S;
 	rp->catch_up = !kv_net_serving(cfg->net) || view_others(cfg->net);
+	rp->move_rate = cfg->move_rate;
+	/* Burst: a second of the rate.  A reply larger than that still
+	 * goes whole; the bucket's debt then spaces the next one. */
+	rc = throttle_new(&rp->pace, cfg->move_rate, 0);
+	if (rc < 0) {
+		free(rp);
+		return rc;
+	}
 	pthread_mutex_init(&rp->mu, NULL);
 	pthread_cond_init(&rp->cv, NULL);
 	if (pthread_create(&rp->th, NULL, repair_main, rp) != 0) {
 		pthread_cond_destroy(&rp->cv);
 		pthread_mutex_destroy(&rp->mu);
+		throttle_free(rp->pace);
 		free(rp);
 		return MAGMA_ESYS;
 	}
@@ -941,9 +1011,13 @@ void repair_stop(repair *rp)
 	rp->stop = 1;
 	pthread_cond_broadcast(&rp->cv);
 	pthread_mutex_unlock(&rp->mu);
+	/* A pass in progress ends at its next pull or piece, and a sleep
+	 * in the bucket at once. */
+	throttle_stop(rp->pace);
 	pthread_join(rp->th, NULL);
 	pthread_cond_destroy(&rp->cv);
 	pthread_mutex_destroy(&rp->mu);
+	throttle_free(rp->pace);
 	free(rp);
 }
 
@@ -972,4 +1046,16 @@ void repair_get_stats(repair *rp, repair_stats *st, repair_stats *last,
 	if (caught_up)
 		*caught_up = rp->caught_up;
 	pthread_mutex_unlock(&rp->mu);
+}
+
+void repair_get_pace(repair *rp, uint64_t *rate, uint64_t *bytes,
+                     uint64_t *waited_ms)
+{
+	uint64_t ns = 0;
+
+	throttle_totals(rp->pace, bytes, &ns);
+	if (rate)
+		*rate = rp->move_rate;
+	if (waited_ms)
+		*waited_ms = ns / 1000000u;
 }

@@ -19,6 +19,18 @@
  * serves its ranges as primary".  The same happens when the view gains
  * members after start-up (a join, or a table loaded late).
  *
+ * Pacing (DESIGN 5 "throttled").  The passes the repair thread runs,
+ * itself or through the hook (a joining node's pulls, a leaving node's
+ * hand-off checks, the drops), charge the bytes of the records each
+ * RANGE_PULL brought to a token bucket of move_rate bytes per second
+ * (throttle.h) and sleep between pulls while ahead of it, holding no
+ * lock and no client.  Exempt: the catch-up pass of a node that owns
+ * ranges (up or leaving), which serves nothing as primary until that
+ * pass ends; a joining node's first pass is paced (nobody reads from
+ * it).  Digests are not counted: they are small and bounded by the
+ * ring.  repair_stop wakes the bucket and the pass ends at its next
+ * pull or piece.  Called from another thread, nothing is paced.
+ *
  * Tombstones.  Deletes leave tombstones (STORE_TOMBSTONES) so that a
  * replica that missed a delete cannot resurrect the record through
  * repair.  They are purged after tomb_age_s (default one day): the
@@ -69,6 +81,7 @@ typedef struct repair_config {
 	repair_hook_fn hook; /* may be NULL */
 	repair_progress_fn progress; /* of the thread's passes; may be NULL */
 	void *hook_arg;              /* for both */
+	uint64_t move_rate; /* bytes/s pulled (see above); 0 no limit */
 } repair_config;
 
 /* One pass over the current view of kn (see above), now; st (may be
@@ -135,6 +148,12 @@ void repair_kick(repair *rp, int catch_up);
  * whether the first pass is done; any pointer may be NULL. */
 void repair_get_stats(repair *rp, repair_stats *st, repair_stats *last,
                       uint64_t *passes, int *caught_up);
+
+/* Pacing so far: the move_rate limit (0 none), the bytes of records
+ * pulled by paced passes, and the ms they waited; any pointer may be
+ * NULL. */
+void repair_get_pace(repair *rp, uint64_t *rate, uint64_t *bytes,
+                     uint64_t *waited_ms);
 
 /* The RANGE_DIGEST and RANGE_PULL handlers' work on the local store:
  * a and r are the peer_digest_args/_res, peer_pull_args/_res of

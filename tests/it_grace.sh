@@ -52,6 +52,15 @@ join() {
 	tune "$1"
 }
 status_of() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
+# member_of NODE WHO: "table_state reachable" of WHO in NODE's status
+member_of() {
+	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["members"]:
+    if m["id"] == sys.argv[1]:
+        print(m["table_state"], "reachable" if m["reachable"] else "unreachable")
+' "$(id_of "$2")" 2>/dev/null
+}
 # table_of NODE: "EPOCH id:state id:state ..." (ids sorted)
 table_of() {
 	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
@@ -152,6 +161,9 @@ grep -q "down in the table" "$IT_TMP/a.err" && ok "the coordinator logged it" ||
 status_of a | grep "$(id_of c)" | grep -q down &&
 	ok "magmactl status on A shows C down" ||
 	nok "status shows C down" "$(status_of a | grep "$(id_of c)")"
+[ "$(member_of a c)" = "down unreachable" ] &&
+	ok "status --json on A: C down in the table, unreachable" ||
+	nok "C's table_state and reachable" "$(member_of a c)"
 on put a /d2 $SIZE 2 >"$IT_TMP/put2" 2>&1 &&
 	ok "C down: new files written through A" ||
 	nok "C down: write through A" "$(head -5 "$IT_TMP/put2")"
@@ -171,8 +183,8 @@ on put a /d3 $SIZE 3 >"$IT_TMP/put3" 2>&1 &&
 	ok "B and C down: new files written through A alone" ||
 	nok "B and C down: write through A" "$(head -5 "$IT_TMP/put3")"
 # The grace rule must leave B's table state alone (only A of three
-# answers): no new epoch.  (status shows B down all the same: the state
-# it prints is the view's.)
+# answers): no new epoch.  (status --json's state shows B down all the
+# same: it is the view's; table_state is the table's.)
 eb=$(epoch_of a)
 sleep 5
 if [ "$(epoch_of a)" = "$eb" ] &&
@@ -180,6 +192,14 @@ if [ "$(epoch_of a)" = "$eb" ] &&
 	ok "B left up in the table (only A of three answers), refusal logged"
 else
 	nok "B left in the table" "$(table_of a); $(grep 'left in' "$IT_TMP/a.err")"
+fi
+# status tells the two apart: B still an owner, C's ranges moved on.
+if [ "$(member_of a b)" = "up unreachable" ] &&
+   [ "$(member_of a c)" = "down unreachable" ] &&
+   status_of a | grep "$(id_of b)" | grep -q " up .*unreachable"; then
+	ok "status on A: B up but unreachable, C down in the table"
+else
+	nok "status: B up unreachable, C down" "$(member_of a b) / $(member_of a c)"
 fi
 
 # ---- restart B and C: C catches up as joining ----

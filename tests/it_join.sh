@@ -173,9 +173,30 @@ join d 127.0.0.5 a || it_fail "join d: $(cat "$IT_TMP/d.join")"
 it_start d
 all_up 60 4 a b c d || nok "d up"
 join e 127.0.0.6 a || it_fail "join e: $(cat "$IT_TMP/e.join")"
+# e pulls at most move_rate (plus a second's burst): its join cannot be
+# over sooner than its bytes allow (magma.conf(5)); a few seconds here.
+RATE=131072
+it_conf_set e move_rate 128K
+T1=$(date +%s)
 it_start e
 if all_up 60 5 a b c d e; then
-	ok "d and e joined: 5 members up on every node ($(($(date +%s) - T0)) s)"
+	T2=$(date +%s)
+	ok "d and e joined: 5 members up on every node ($((T2 - T0)) s)"
+	json_of e | python3 -c '
+import json, sys
+rate, secs = int(sys.argv[1]), int(sys.argv[2])
+m = json.load(sys.stdin)["move_rate"]
+assert m["limit"] == rate, m
+assert m["bytes_paced"] > 0, m
+# less the burst (passes after e is up pull next to nothing: writes
+# are forwarded to it); seconds are whole: allow one
+need = (m["bytes_paced"] - rate) / rate
+assert secs + 1 >= need, (m, secs, need)
+print("%d bytes at %d B/s in %d s (waited %d ms)" % (m["bytes_paced"],
+      rate, secs, m["waited_ms"]))' "$RATE" "$((T2 - T1))" \
+		>"$IT_TMP/rate.out" 2>&1 &&
+		ok "move_rate honoured on e: $(cat "$IT_TMP/rate.out")" ||
+		nok "move_rate on e" "$(tail -n 3 "$IT_TMP/rate.out" | tr '\n' '|')"
 else
 	nok "5 members up"
 fi

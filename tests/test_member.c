@@ -262,6 +262,60 @@ static void test_conf_keys(void)
 	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
 	snprintf(text, sizeof(text), "%sdown_grace = soon\n", base);
 	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+
+	/* move_rate: bytes/s (K/M/G/T, optional /s), at least 1K; off or 0 */
+	CU_ASSERT(conf_parse(base, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == CONF_DEFAULT_MOVE_RATE &&
+	          c.move_rate == 64u << 20);
+	snprintf(text, sizeof(text), "%smove_rate = 100M\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == 100u << 20);
+	snprintf(text, sizeof(text), "%smove_rate = 2G/s\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == 2ull << 30);
+	snprintf(text, sizeof(text), "%smove_rate = 5000\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == 5000);
+	snprintf(text, sizeof(text), "%smove_rate = off\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == 0);
+	snprintf(text, sizeof(text), "%smove_rate = 0\n", base);
+	c.move_rate = 1;
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.move_rate == 0);
+	snprintf(text, sizeof(text), "%smove_rate = 512\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+	CU_ASSERT(strstr(err, "move_rate") != NULL);
+	snprintf(text, sizeof(text), "%smove_rate = fast\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+	snprintf(text, sizeof(text), "%smove_rate = 10MB/s\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+	snprintf(text, sizeof(text), "%smove_rate = /s\n", base);
+	CU_ASSERT(conf_parse(text, "t", &c, err, sizeof(err)) == MAGMA_ECONFIG);
+
+	/* conf_write keeps it: off, and a value other than the default */
+	{
+		const char *dir = unit_tmpdir();
+		char path[1024];
+		magma_conf w, r;
+
+		CU_ASSERT_FATAL(dir != NULL);
+		snprintf(path, sizeof(path), "%s/m.conf", dir);
+		CU_ASSERT_FATAL(conf_parse(base, "t", &w, err, sizeof(err)) ==
+		                0);
+		w.move_rate = 0;
+		CU_ASSERT(conf_write(path, &w) == 0);
+		CU_ASSERT(conf_load(path, &r, err, sizeof(err)) == 0);
+		CU_ASSERT(r.move_rate == 0);
+		w.move_rate = 12345;
+		CU_ASSERT(conf_write(path, &w) == 0);
+		CU_ASSERT(conf_load(path, &r, err, sizeof(err)) == 0);
+		CU_ASSERT(r.move_rate == 12345);
+		w.move_rate = CONF_DEFAULT_MOVE_RATE;
+		CU_ASSERT(conf_write(path, &w) == 0);
+		CU_ASSERT(conf_load(path, &r, err, sizeof(err)) == 0);
+		CU_ASSERT(r.move_rate == CONF_DEFAULT_MOVE_RATE);
+	}
 }
 
 int unit_suite_member(void)

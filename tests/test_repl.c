@@ -6,9 +6,11 @@
  * tests/it_repl.sh against real magmad processes. */
 #include <CUnit/CUnit.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kv_net.h"
 #include "magma_peer.h"
@@ -16,6 +18,7 @@
 #include "peer_srv.h"
 #include "repair.h"
 #include "store/store.h"
+#include "throttle.h"
 #include "unit.h"
 
 static store *open_store(void)
@@ -425,12 +428,84 @@ static void test_drop(void)
 	store_close(s);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *take_forever(void *arg)
+{
+	static int rc;
+
+	rc = throttle_take(arg, 1ull << 30); /* a 1 KiB/s bucket: 12 days */
+	return &rc;
+}
+
+/* move_rate's bucket (throttle.h): the rule, a real sleep of about the
+ * debt, and a stop that wakes a sleeper at once. */
+static void test_throttle(void)
+{
+	const uint64_t M = 1u << 20;
+	throttle *t = NULL;
+	pthread_t th;
+	void *ret = NULL;
+	double t0, dt;
+
+	CU_ASSERT(throttle_delay_ns(0, 0, 1ull << 40) == 0);
+	CU_ASSERT(throttle_delay_ns(M, (int64_t)M, M) == 0);
+	CU_ASSERT(throttle_delay_ns(M, 0, M) == 1000000000u);
+	CU_ASSERT(throttle_delay_ns(M, (int64_t)M / 2, M) == 500000000u);
+	CU_ASSERT(throttle_delay_ns(M, -(int64_t)M, M) == 2000000000u);
+
+	/* 4 MiB/s, 256 KiB of credit: the credit goes at once, then 1 MiB
+	 * more is a quarter of a second's debt. */
+	CU_ASSERT_FATAL(throttle_new(&t, 4 * M, M / 4) == 0);
+	t0 = mono_s();
+	CU_ASSERT(throttle_take(t, M / 4) == 0);
+	CU_ASSERT(mono_s() - t0 < 0.1);
+	t0 = mono_s();
+	CU_ASSERT(throttle_take(t, M) == 0);
+	dt = mono_s() - t0;
+	CU_ASSERT(dt > 0.2 && dt < 2.0);
+	throttle_free(t);
+
+	/* No limit: never sleeps. */
+	CU_ASSERT_FATAL(throttle_new(&t, 0, 0) == 0);
+	t0 = mono_s();
+	CU_ASSERT(throttle_take(t, 1ull << 40) == 0);
+	CU_ASSERT(throttle_take(t, 1ull << 40) == 0);
+	CU_ASSERT(mono_s() - t0 < 0.1);
+	CU_ASSERT(!throttle_stopped(t));
+	throttle_free(t);
+
+	/* A sleeper is woken by a stop, and every later take fails. */
+	CU_ASSERT_FATAL(throttle_new(&t, 1024, 0) == 0);
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, take_forever, t) == 0);
+	{
+		struct timespec nap = { 0, 100000000 };
+		nanosleep(&nap, NULL);
+	}
+	t0 = mono_s();
+	throttle_stop(t);
+	pthread_join(th, &ret);
+	CU_ASSERT(mono_s() - t0 < 1.0);
+	CU_ASSERT(ret && *(int *)ret == MAGMA_EJUKEBOX);
+	CU_ASSERT(throttle_stopped(t));
+	CU_ASSERT(throttle_take(t, 0) == MAGMA_EJUKEBOX);
+	CU_ASSERT(throttle_take(t, 1) == MAGMA_EJUKEBOX);
+	throttle_free(t);
+}
+
 static CU_TestInfo repl_tests[] = {
 	{ "apply collects the committed records", test_collect },
 	{ "range digests and pulls between two stores", test_digest_pull },
 	{ "kv_net alone is the local store", test_net_alone },
 	{ "repair pieces tile the ring with constant owners", test_pieces },
 	{ "store_range_drop drops only the expected content", test_drop },
+	{ "move_rate's token bucket paces and stops", test_throttle },
 	CU_TEST_INFO_NULL,
 };
 
