@@ -4,9 +4,24 @@
  * Each operation reads what it needs, checks, then writes one batch in a
  * safe order (new flare, then binding and entry, then the directory; on
  * removal the entry and binding before the flare), with every flare
- * record put conditional on the version read.  The ns_lock serialises
- * mutations of this front end; a lost compare-and-swap (a concurrent
- * WRITE or SETATTR) redoes the operation from the start. */
+ * record put conditional on the version read.  The changes of the flares
+ * around the child (the directories' times and link counts, a victim's
+ * or a linked file's link count) are deltas (fs_tx_delta): when the kv
+ * applies a batch atomically, one transaction and a lost compare-and-swap
+ * anywhere (a concurrent WRITE, SETATTR or another front end's mutation)
+ * redoes the operation from the start; otherwise the child part decides
+ * and each delta is applied by its own compare-and-swap loop, so two
+ * front ends changing one directory do not undo each other (fs_tx.c).
+ * The ns_lock serialises mutations of this front end only.
+ *
+ * Crash safety with a non-atomic kv (DESIGN.md 4): CREATE makes the flare
+ * before its binding and entry; REMOVE drops the entry and binding before
+ * the flare (an orphan flare is garbage, never a visible entry without
+ * one); LINK counts the new name before writing it (a crash leaves a
+ * count too high: a leak, never a name whose flare a later REMOVE
+ * dropped); RENAME writes the new name before dropping the old one.  A
+ * crash between the child part and a directory delta leaves only the
+ * directory's times or link count behind. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -48,11 +63,6 @@ static int dir_for_change(fs *f, const fs_cred *c, const fs_ref *ref,
 	if (d->rec.type != FS_DIR)
 		return MAGMA_ENOTDIR;
 	return fs_perm(c, &d->rec, FS_MAY_WRITE | FS_MAY_EXEC);
-}
-
-static void dir_touch(fs_node *d, const fs_time *now)
-{
-	d->rec.mtime = d->rec.ctime = *now;
 }
 
 static int same_id(const fs_ref *a, const fs_ref *b)
@@ -230,15 +240,13 @@ static int mk_once(fs *f, void *arg)
 	fs_now(&now);
 	if ((rc = new_id(n.ref.id)) || (rc = mk_fill(a, &d, &n, &now)))
 		return rc;
-	dir_touch(&d, &now);
-	if (a->proto.type == FS_DIR)
-		d.rec.nlink++;
 
 	fs_tx_init(&t);
 	fs_tx_put_node(&t, &n, 1);
 	fs_tx_put_name(f, &t, &d.ref, na.nkey, a->name, a->len, &n,
 	               name_expect(&na), na.found ? KV_VER_ANY : KV_VER_ABSENT);
-	fs_tx_put_node(&t, &d, 0);
+	fs_tx_delta(&t, &d, FS_DELTA_TOUCH, a->proto.type == FS_DIR, NULL, &now,
+	            a->wcc);
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
 	fs_tx_free(&t);
 	if (rc)
@@ -352,20 +360,6 @@ int fs_mknod(fs *f, const fs_cred *c, const fs_ref *dir, const char *name,
 
 /* ---- REMOVE, RMDIR ---- */
 
-/* Drop one name of victim v: nlink-1, or the flare when it was the last
- * name (always for a directory). */
-static void unlink_victim(fs_tx *t, fs_node *v, const fs_time *now)
-{
-	if (v->rec.type == FS_DIR || v->rec.nlink <= 1) {
-		fs_tx_key(t, v->ref.home);
-		fs_file_drop(t, v);
-		return;
-	}
-	v->rec.nlink--;
-	v->rec.ctime = *now;
-	fs_tx_put_node(t, v, 0);
-}
-
 typedef struct rm_args {
 	const fs_cred *c;
 	const fs_ref *dir;
@@ -413,13 +407,13 @@ static int rm_once(fs *f, void *arg)
 		return rc;
 
 	fs_now(&now);
-	dir_touch(&d, &now);
-	if (a->rmdir)
-		d.rec.nlink--;
 	fs_tx_init(&t);
 	fs_tx_del_name(f, &t, &d.ref, na.nkey, na.bver, KV_VER_ANY);
-	unlink_victim(&t, &na.node, &now);
-	fs_tx_put_node(&t, &d, 0);
+	/* one name less: nlink - 1, or the flare when it was the last name
+	 * (always for a directory) */
+	fs_tx_delta(&t, &na.node, FS_DELTA_UNLINK, 0, NULL, &now, NULL);
+	fs_tx_delta(&t, &d, FS_DELTA_TOUCH, a->rmdir ? -1 : 0, NULL, &now,
+	            a->wcc);
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
 	fs_tx_free(&t);
 	if (rc == 0)
@@ -508,35 +502,33 @@ static int rn_write(fs *f, const rn_args *a, fs_node *fd, fs_node *td, int same,
                     name_at *src, name_at *na)
 {
 	fs_node *s = &src->node;
-	int sdir = s->rec.type == FS_DIR;
-	int moved = sdir && !same;
+	int moved = s->rec.type == FS_DIR && !same;
+	/* a replaced directory's ".." no longer links the target dir */
+	int rdir = na->found == 1 && na->node.rec.type == FS_DIR ? -1 : 0;
 	fs_time now;
 	fs_tx t;
 	int rc;
 
 	fs_now(&now);
-	s->rec.ctime = now;
-	if (moved) {
-		s->rec.parent = td->ref;
-		fd->rec.nlink--;
-		td->rec.nlink++;
-	}
-	if (na->found == 1 && na->node.rec.type == FS_DIR)
-		td->rec.nlink--;
-	dir_touch(fd, &now);
-	dir_touch(td, &now);
-
 	fs_tx_init(&t);
 	/* new name first, then drop the old: a crash leaves two names */
 	fs_tx_put_name(f, &t, &td->ref, na->nkey, a->tname, a->tlen, s,
 	               name_expect(na), na->found ? KV_VER_ANY : KV_VER_ABSENT);
 	fs_tx_del_name(f, &t, &fd->ref, src->nkey, src->bver, KV_VER_ANY);
 	if (na->found == 1)
-		unlink_victim(&t, &na->node, &now);
-	fs_tx_put_node(&t, s, 0);
-	fs_tx_put_node(&t, fd, 0);
-	if (!same)
-		fs_tx_put_node(&t, td, 0);
+		fs_tx_delta(&t, &na->node, FS_DELTA_UNLINK, 0, NULL, &now,
+		            NULL);
+	fs_tx_delta(&t, s, FS_DELTA_CTIME | (moved ? FS_DELTA_PARENT : 0), 0,
+	            &td->ref, &now, NULL);
+	if (same) {
+		fs_tx_delta(&t, fd, FS_DELTA_TOUCH, rdir, NULL, &now,
+		            a->fwcc ? a->fwcc : a->twcc);
+	} else {
+		fs_tx_delta(&t, fd, FS_DELTA_TOUCH, -moved, NULL, &now,
+		            a->fwcc);
+		fs_tx_delta(&t, td, FS_DELTA_TOUCH, moved + rdir, NULL, &now,
+		            a->twcc);
+	}
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
 	fs_tx_free(&t);
 	return rc;
@@ -579,6 +571,8 @@ static int rn_once(fs *f, void *arg)
 	if (rc == 0) {
 		fs_wcc_post(a->fwcc, &fdn);
 		fs_wcc_post(a->twcc, td);
+		if (same && a->fwcc && a->twcc)
+			*a->twcc = *a->fwcc;
 	}
 	return rc;
 }
@@ -644,14 +638,13 @@ static int ln_once(fs *f, void *arg)
 		return MAGMA_EMLINK;
 
 	fs_now(&now);
-	n.rec.nlink++;
-	n.rec.ctime = now;
-	dir_touch(&d, &now);
 	fs_tx_init(&t);
 	fs_tx_put_name(f, &t, &d.ref, na.nkey, a->name, a->len, &n,
 	               name_expect(&na), na.found ? KV_VER_ANY : KV_VER_ABSENT);
-	fs_tx_put_node(&t, &n, 0);
-	fs_tx_put_node(&t, &d, 0);
+	/* counted before the name is written (FIRST): see the top */
+	fs_tx_delta(&t, &n, FS_DELTA_CTIME | FS_DELTA_FIRST, 1, NULL, &now,
+	            NULL);
+	fs_tx_delta(&t, &d, FS_DELTA_TOUCH, 0, NULL, &now, a->wcc);
 	rc = fs_tx_apply(f, &t, KV_DURABLE);
 	fs_tx_free(&t);
 	if (rc)

@@ -145,6 +145,58 @@ static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
 	return 0;
 }
 
+/* [off, off+len) of the file from the chunks it spans, read with one
+ * kv_get_many (one call per owner: a file's chunks share its home key);
+ * zeros where not stored. */
+static int chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+                       uint8_t *buf)
+{
+	uint64_t first = off / FS_CHUNK, last = (off + len - 1) / FS_CHUNK;
+	size_t nq = (size_t)(last - first + 1);
+	kv_get_req *q = calloc(nq, sizeof(*q));
+	uint8_t(*subs)[FS_SUB_CHUNK_LEN] = calloc(nq, sizeof(*subs));
+	uint32_t done = 0;
+	int rc = 0;
+
+	if (!q || !subs) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		fs_sub_chunk(n->ref.id, first + i, subs[i]);
+		memcpy(q[i].key, n->ref.home, KV_KEY_LEN);
+		q[i].sub = subs[i];
+		q[i].sublen = FS_SUB_CHUNK_LEN;
+	}
+	rc = kv_get_many(f->kv, q, nq);
+	for (size_t i = 0; rc == 0 && i < nq; i++) {
+		uint64_t pos = off + done;
+		uint32_t in = (uint32_t)(pos % FS_CHUNK);
+		uint32_t step = FS_CHUNK - in, have = 0;
+
+		if (step > len - done)
+			step = len - done;
+		if (q[i].rc != 0 && q[i].rc != MAGMA_ENOENT) {
+			rc = q[i].rc;
+			break;
+		}
+		if (q[i].rc == 0 && q[i].vallen > in)
+			have = q[i].vallen - in < step
+			               ? (uint32_t)(q[i].vallen - in)
+			               : step;
+		if (have)
+			memcpy(buf + done, (uint8_t *)q[i].val + in, have);
+		memset(buf + done + have, 0, step - have);
+		done += step;
+	}
+out:
+	for (size_t i = 0; q && i < nq; i++)
+		free(q[i].val);
+	free(q);
+	free(subs);
+	return rc;
+}
+
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
             uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
 {
@@ -164,7 +216,12 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		return 0;
 	}
 	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
-	while (done < want) {
+	if (want > FS_CHUNK &&
+	    __atomic_load_n(&f->kv->batched_reads, __ATOMIC_ACQUIRE)) {
+		rc = chunks_read(f, &n, off, want, buf);
+		done = rc ? 0 : want;
+	}
+	while (rc == 0 && done < want) {
 		uint64_t pos = off + done;
 		uint32_t in = (uint32_t)(pos % FS_CHUNK);
 		uint32_t step = FS_CHUNK - in;
@@ -176,6 +233,8 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 			return rc;
 		done += step;
 	}
+	if (rc)
+		return rc;
 	*got = done;
 	*eof = off + done >= n.rec.size;
 	return 0;

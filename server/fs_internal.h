@@ -60,9 +60,50 @@ void fs_ents_key(fs *f, const uint8_t dir_id[KEYS_ID_LEN],
 int fs_lookup_node(fs *f, const fs_node *dir, const char *name, size_t len,
                    fs_node *n);
 
-/* ---- a batch under construction (fs.c) ---- */
+/* ---- a batch under construction (fs_tx.c) ---- */
 #define FS_TX_KEYS 16
 #define FS_TX_OPS 40
+#define FS_TX_DELTAS 4
+
+/* Deltas: how an operation changes a flare other than the child it
+ * creates, moves or names - a directory's times and link count, a
+ * victim's or linked file's link count.  Unlike the full record, a delta
+ * commutes with another front end's change of the same flare.
+ *
+ * The batch always holds the full new record too, conditional on the
+ * version read.  When the kv applies batches atomically across ring keys
+ * (kv_atomic_batches: the local store, a node alone), fs_tx_apply applies
+ * the batch as it is: one transaction, one synced commit, and a lost CAS
+ * anywhere redoes the whole operation (nothing of it was applied).
+ *
+ * Otherwise the kv applies the entries in order with no atomicity across
+ * keys, and a CAS lost on the directory after the child and its name were
+ * applied would make the redo see its own name (a false EEXIST, ENOENT)
+ * and lose the directory update.  So fs_tx_apply leaves the deltas'
+ * entries out of the batch and applies: the FIRST deltas, the rest of the
+ * batch (the child part: its own conditions decide, a conflict there is
+ * a real one and redoes the operation; FIRST deltas are then undone),
+ * then each other delta by a CAS loop on a fresh read of its flare.
+ * After the child part landed, no error is MAGMA_ECONFLICT (a redo would
+ * see the operation's own result). */
+#define FS_DELTA_TOUCH 1  /* mtime = ctime = now (a directory) */
+#define FS_DELTA_CTIME 2  /* ctime = now */
+#define FS_DELTA_PARENT 4 /* parent = delta's parent (a moved directory) */
+#define FS_DELTA_UNLINK                                                        \
+	8                 /* one name less: drop the flare (a directory, or    \
+	                     nlink 1), else nlink - 1 and ctime = now */
+#define FS_DELTA_FIRST 16 /* before the child part, undone when it fails */
+
+typedef struct fs_delta {
+	fs_node *node; /* the caller's node: as read (version: the CAS of
+	                  the atomic batch); on success as written */
+	int flags;
+	int nlink; /* added to nlink */
+	fs_ref parent;
+	fs_time now;
+	fs_wcc *wcc; /* when set: its pre from the read the delta applied to */
+	size_t b0, b1; /* the delta's entries in the batch */
+} fs_delta;
 
 typedef struct fs_tx {
 	kv_batch b[FS_TX_KEYS];
@@ -70,7 +111,8 @@ typedef struct fs_tx {
 	uint8_t subs[FS_TX_OPS][KV_SUB_MAX];
 	uint8_t ends[FS_TX_OPS][KV_SUB_MAX];
 	uint8_t *vals[FS_TX_OPS]; /* owned values, freed by fs_tx_free */
-	size_t nb, nops;
+	fs_delta d[FS_TX_DELTAS];
+	size_t nb, nops, nd;
 	int err; /* first builder error, reported by apply */
 } fs_tx;
 
@@ -86,6 +128,11 @@ void fs_tx_del_range(fs_tx *t, const void *from, size_t fromlen,
 /* Start n's home key and put n's record conditional on n->ver (or
  * KV_VER_ABSENT when create is set). */
 void fs_tx_put_node(fs_tx *t, const fs_node *n, int create);
+/* Change n (read at n->ver; it must outlive the tx) by a delta: flags
+ * FS_DELTA_*, nlink added, parent for FS_DELTA_PARENT (else NULL), the
+ * time now; n->rec is changed at once and its put (or drop) added. */
+void fs_tx_delta(fs_tx *t, fs_node *n, int flags, int nlink,
+                 const fs_ref *parent, const fs_time *now, fs_wcc *wcc);
 /* Put the binding and entry of a name (expect: see kv.h). */
 void fs_tx_put_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
                     const uint8_t nkey[KEYS_RING_LEN], const char *name,
@@ -94,6 +141,7 @@ void fs_tx_put_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
 void fs_tx_del_name(fs *f, fs_tx *t, const fs_ref *dir_ref,
                     const uint8_t nkey[KEYS_RING_LEN], uint64_t bind_ver,
                     uint64_t ent_ver);
+/* Apply t (see the deltas above). */
 int fs_tx_apply(fs *f, fs_tx *t, int durability);
 void fs_tx_free(fs_tx *t);
 

@@ -888,14 +888,60 @@ out:
 	return rc;
 }
 
+/* The forward of a primary's write, overlapping its own commit: the
+ * backups' syncs and the round trip run while the local commit syncs. */
+typedef struct fwd_async {
+	kv_net *kn;
+	const store_rec *recs;
+	size_t n;
+	pthread_t th;
+	int started, ran, rc;
+} fwd_async;
+
+static void *fwd_async_run(void *arg)
+{
+	fwd_async *fa = arg;
+
+	fa->rc = forward(fa->kn, fa->recs, fa->n);
+	return NULL;
+}
+
+/* Under the store's write lock: start the forward and return. */
+static void fwd_prepared(void *arg, const store_rec *recs, size_t n)
+{
+	fwd_async *fa = arg;
+
+	fa->recs = recs;
+	fa->n = n;
+	fa->ran = 1;
+	if (n > 0 && pthread_create(&fa->th, NULL, fwd_async_run, fa) == 0)
+		fa->started = 1;
+}
+
+/* After the local commit: the forward has ended too (or runs now, when
+ * no thread could be started).  A forward of a write whose local commit
+ * failed may have reached a backup: like any failed NFS write, it may
+ * then have happened in part; repair keeps the owners equal. */
+static void fwd_settled(void *arg, int commit_rc)
+{
+	fwd_async *fa = arg;
+
+	if (fa->started)
+		pthread_join(fa->th, NULL);
+	else if (commit_rc == 0 && fa->ran)
+		fa->rc = forward(fa->kn, fa->recs, fa->n);
+}
+
 int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
                          int durability, size_t *failed, uint64_t *versions)
 {
+	fwd_async fa = { .kn = kn };
+	store_commit_hooks hooks = { fwd_prepared, fwd_settled, &fa };
 	store_applied ap;
 	int rc;
 
 	(void)durability; /* always durable: see kv_net.h */
-	if ((rc = store_apply_collect(kn->local, b, n, &ap)) < 0)
+	if ((rc = store_apply_collect_hooked(kn->local, b, n, &ap, &hooks)) < 0)
 		return rc;
 	if (versions) {
 		memset(versions, 0, n * sizeof(*versions));
@@ -917,7 +963,7 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 			}
 		}
 	}
-	rc = forward(kn, ap.recs, ap.nrecs);
+	rc = fa.rc; /* forwarded during the commit */
 	if (failed)
 		*failed = ap.failed;
 	if (rc == 0)
@@ -1194,6 +1240,7 @@ int kv_net_new(const kv_net_config *cfg, kv_net **out)
 	kn->opts[2].call_ms = 60000;
 	kn->serving = 1;
 	kn->alone = 1;
+	kn->kv.atomic_batches = 1;
 	*out = kn;
 	return 0;
 }
@@ -1244,6 +1291,9 @@ int kv_net_set_routes(kv_net *kn, const ring *table, const ring *view)
 		alone = 1;
 	pthread_rwlock_wrlock(&kn->vlock);
 	__atomic_store_n(&kn->alone, alone, __ATOMIC_RELEASE);
+	__atomic_store_n(&kn->kv.batched_reads, !alone, __ATOMIC_RELEASE);
+	/* Alone, apply is one local transaction (net_apply). */
+	__atomic_store_n(&kn->kv.atomic_batches, alone, __ATOMIC_RELEASE);
 	old = kn->view;
 	olddown = kn->down;
 	kn->view = copy;

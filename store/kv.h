@@ -12,10 +12,12 @@
  *
  * Atomicity: all ops of one kv_batch entry (one ring key) are atomic.
  * Entries of one batch are applied in order; a backend that can (the local
- * one) applies the whole batch in one transaction, a distributed one does
- * not promise atomicity across ring keys.  Callers order their writes so
- * that any prefix of a batch leaves the namespace consistent (child before
- * entry on create, entry before child on remove). */
+ * one) applies the whole batch in one transaction and says so with
+ * atomic_batches; a distributed one does not promise atomicity across ring
+ * keys (a failed condition may leave earlier entries applied).  Callers
+ * order their writes so that any prefix of a batch leaves the namespace
+ * consistent (child before entry on create, entry before child on
+ * remove). */
 #ifndef MAGMA_KV_H
 #define MAGMA_KV_H
 
@@ -130,7 +132,21 @@ struct kv {
 	 * whatever durability was asked (the local LMDB store): writes can
 	 * then be reported FILE_SYNC and clients skip COMMIT. */
 	int always_durable;
+	/* Non-zero while get_many saves round trips (a backend with
+	 * peers): fs then reads the chunks of a large READ with one call.
+	 * A backend may change it at any time (atomic int). */
+	int batched_reads;
+	/* Non-zero while apply is atomic across the ring keys of a batch
+	 * (the local store; the networked kv while this node routes
+	 * alone).  A backend may change it at any time: read it with
+	 * kv_atomic_batches() once per operation. */
+	int atomic_batches;
 };
+
+static inline int kv_atomic_batches(kv *k)
+{
+	return __atomic_load_n(&k->atomic_batches, __ATOMIC_ACQUIRE);
+}
 
 /* Convenience wrappers, so callers read top-down. */
 static inline int kv_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,

@@ -861,6 +861,7 @@ int store_open_flags(store **out, const store_config *cfg, unsigned flags)
 	}
 	s->kv.ops = &local_ops;
 	s->kv.always_durable = 1; /* every commit is synced */
+	s->kv.atomic_batches = 1; /* one transaction per apply */
 	s->tombstones = (flags & STORE_TOMBSTONES) != 0;
 	s->fd = -1;
 	s->dfd = -1;

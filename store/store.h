@@ -146,6 +146,23 @@ int store_apply_collect(store *s, const kv_batch *b, size_t n,
                         store_applied *out);
 void store_applied_free(store_applied *a);
 
+/* The same, with hooks around the commit so that a primary can send the
+ * records to its backups while its own commit syncs: prepared(arg,
+ * recs, nrecs) runs once every entry is applied, before the commit (the
+ * write lock is held: hand the work to another thread and return);
+ * settled(arg, rc) runs after the commit with its result, while recs
+ * are still valid (wait for that thread there).  Neither runs when the
+ * call fails before the commit.  Either hook may be NULL. */
+typedef struct store_commit_hooks {
+	void (*prepared)(void *arg, const store_rec *recs, size_t nrecs);
+	void (*settled)(void *arg, int commit_rc);
+	void *arg;
+} store_commit_hooks;
+
+int store_apply_collect_hooked(store *s, const kv_batch *b, size_t n,
+                               store_applied *out,
+                               const store_commit_hooks *hooks);
+
 /* Conflicts resolved here since the store was created (persistent). */
 int store_conflicts(store *s, uint64_t *n);
 

@@ -728,6 +728,13 @@ static int cond_failure(int rc)
 int store_apply_collect(store *s, const kv_batch *b, size_t n,
                         store_applied *out)
 {
+	return store_apply_collect_hooked(s, b, n, out, NULL);
+}
+
+int store_apply_collect_hooked(store *s, const kv_batch *b, size_t n,
+                               store_applied *out,
+                               const store_commit_hooks *hooks)
+{
 	struct store_collect c = { NULL, 0, 0 };
 	MDB_txn *txn = NULL, *child = NULL;
 	size_t i = 0;
@@ -763,12 +770,16 @@ int store_apply_collect(store *s, const kv_batch *b, size_t n,
 	s->collect = NULL;
 	if (rc)
 		goto out;
+	if (hooks && hooks->prepared)
+		hooks->prepared(hooks->arg, c.recs, c.n);
 	if (txn) {
 		rc = store_write_commit(txn);
 		txn = NULL; /* commit frees it, even on failure */
-		if (rc)
-			goto out;
 	}
+	if (hooks && hooks->settled)
+		hooks->settled(hooks->arg, rc);
+	if (rc)
+		goto out;
 	out->recs = c.recs;
 	out->nrecs = c.n;
 	out->failed = frc ? i : n;

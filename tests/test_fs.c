@@ -1167,6 +1167,265 @@ static void test_concurrent_writes(void)
 	free(back);
 }
 
+/* ---- two front ends over a kv without atomic batches ---- */
+
+/* Front end A's kv: applies a batch entry by entry, as the networked kv
+ * may (no atomicity across ring keys), and once armed lets front end C
+ * (tf, straight over the store) change the namespace after the first
+ * entry of A's next batch of several. */
+typedef struct split_kv {
+	kv kv;
+	kv *in;
+	int armed, fired;
+	int (*other)(void);
+} split_kv;
+
+static split_kv skv;
+
+static int sk_get(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                  size_t sublen, void **val, size_t *vallen, uint64_t *ver)
+{
+	(void)k;
+	return kv_get(skv.in, key, sub, sublen, val, vallen, ver);
+}
+
+static int sk_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
+                   size_t sublen, size_t off, size_t len, void *buf,
+                   size_t *got)
+{
+	(void)k;
+	return kv_read(skv.in, key, sub, sublen, off, len, buf, got);
+}
+
+static int sk_apply(kv *k, const kv_batch *b, size_t n, int dur)
+{
+	(void)k;
+	for (size_t i = 0; i < n; i++) {
+		int rc = kv_apply(skv.in, b + i, 1, dur);
+		if (rc)
+			return rc;
+		if (i == 0 && n > 1 && skv.armed) {
+			skv.armed = 0;
+			skv.fired++;
+			CU_ASSERT_EQUAL(skv.other(), 0);
+		}
+	}
+	return 0;
+}
+
+static int sk_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
+                   size_t prefixlen, const void *from, size_t fromlen,
+                   size_t max, kv_scan_fn fn, void *arg)
+{
+	(void)k;
+	return kv_scan(skv.in, key, prefix, prefixlen, from, fromlen, max, fn,
+	               arg);
+}
+
+static int sk_sync(kv *k)
+{
+	(void)k;
+	return kv_sync(skv.in);
+}
+
+static int sk_stat(kv *k, kv_stat *st)
+{
+	(void)k;
+	return kv_stat_get(skv.in, st);
+}
+
+static void sk_close(kv *k)
+{
+	(void)k;
+}
+
+static const struct kv_ops sk_ops = { .get = sk_get,
+	                              .read = sk_read,
+	                              .apply = sk_apply,
+	                              .scan = sk_scan,
+	                              .sync = sk_sync,
+	                              .stat = sk_stat,
+	                              .close = sk_close };
+
+/* What front end C does meanwhile, in directory sd. */
+static fs_ref sd;
+static char oname[16];
+static int o_create(void)
+{
+	return mkf(&U1, &sd, oname, 0644, NULL);
+}
+static int o_mkdir(void)
+{
+	return mkd(&U1, &sd, oname, 0755, NULL);
+}
+static int o_remove(void)
+{
+	return fs_remove(tf, &U1, &sd, oname, strlen(oname), NULL);
+}
+static int o_rmdir(void)
+{
+	return fs_rmdir(tf, &U1, &sd, oname, strlen(oname), NULL);
+}
+
+static void arm(int (*other)(void), const char *name)
+{
+	snprintf(oname, sizeof(oname), "%s", name);
+	skv.other = other;
+	skv.armed = 1;
+}
+
+typedef struct names_ctx {
+	char list[1024];
+	int n;
+} names_ctx;
+
+static int names_cb(void *arg, const char *name, size_t namelen,
+                    uint64_t fileid, uint64_t cookie, const fs_ref *ref,
+                    const fs_attr *attr)
+{
+	names_ctx *c = arg;
+	size_t at = strlen(c->list);
+	(void)fileid;
+	(void)cookie;
+	(void)ref;
+	(void)attr;
+	if ((namelen == 1 && name[0] == '.') ||
+	    (namelen == 2 && !memcmp(name, "..", 2)))
+		return 0;
+	snprintf(c->list + at, sizeof(c->list) - at, " %.*s", (int)namelen,
+	         name);
+	c->n++;
+	return 0;
+}
+
+/* Every name of dir through front end f, in cookie order. */
+static void names_of(fs *f, const fs_ref *dir, names_ctx *c)
+{
+	uint64_t verf = 0;
+	int eof = 0;
+	memset(c, 0, sizeof(*c));
+	CU_ASSERT_EQUAL(fs_readdir(f, &U1, dir, 0, 0, 1, names_cb, c, &verf,
+	                           &eof, NULL),
+	                0);
+	CU_ASSERT(eof);
+}
+
+static int listed(const names_ctx *c, const char *name)
+{
+	char pat[40];
+	const char *p = c->list;
+	size_t n = (size_t)snprintf(pat, sizeof(pat), " %s", name);
+	while ((p = strstr(p, pat)) != NULL) {
+		if (p[n] == ' ' || p[n] == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Each mutation of A is cut by one of C in the same directory between
+ * its first and second kv entries: no false EEXIST / ENOENT, the
+ * directory's link count and every name right through both front ends;
+ * a real conflict on one name still is one. */
+static void test_split_batches(void)
+{
+	static const char *const want[] = { "a3",  "a4",  "a5",  "c1",
+		                            "c2",  "c3",  "c4",  "c5",
+		                            "c6",  "c7",  "c8",  "cx",
+		                            "ad0", "cd1", "cd2", "cd3" };
+	fs_ref d = testdir("split"), r, a2, b0, ad0, x;
+	fs *fa = NULL;
+	fs_wcc w;
+	fs_attr at;
+	names_ctx nc;
+	char n[16];
+	int fired = 0;
+
+	sd = d;
+	memset(&skv, 0, sizeof(skv));
+	skv.kv.ops = &sk_ops;
+	skv.kv.always_durable = 1;
+	skv.in = store_kv(ts);
+	CU_ASSERT_EQUAL_FATAL(fs_open(&fa, &skv.kv, &tk), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(n, sizeof(n), "c%d", i);
+		arm(o_create, n);
+		snprintf(n, sizeof(n), "a%d", i);
+		CU_ASSERT_EQUAL(fs_create(fa, &U1, &d, n, 2, FS_CREATE_GUARDED,
+		                          NULL, NULL, i == 2 ? &a2 : &r, NULL,
+		                          NULL),
+		                0);
+		CU_ASSERT_EQUAL(skv.fired, ++fired);
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(n, sizeof(n), "cd%d", i);
+		arm(o_mkdir, n);
+		snprintf(n, sizeof(n), "ad%d", i);
+		memset(&w, 0, sizeof(w));
+		CU_ASSERT_EQUAL(fs_mkdir(fa, &U1, &d, n, 3, NULL,
+		                         i == 0 ? &ad0 : &r, NULL, &w),
+		                0);
+		CU_ASSERT_EQUAL(skv.fired, ++fired);
+		/* the wcc reports the directory as written: C's and A's
+		 * subdirectories both counted */
+		CU_ASSERT(w.pre_valid && w.post_valid);
+		CU_ASSERT_EQUAL(w.post.nlink, 2 + 2 * (uint32_t)(i + 1));
+		CU_ASSERT_EQUAL(ga(&d).nlink, 2 + 2 * (uint32_t)(i + 1));
+	}
+	/* rename in one directory, and a directory moved out of it */
+	arm(o_create, "c6");
+	CU_ASSERT_EQUAL(
+	        fs_rename(fa, &U1, &d, "a0", 2, &d, "b0", 2, NULL, NULL), 0);
+	arm(o_mkdir, "cd3");
+	CU_ASSERT_EQUAL(
+	        fs_rename(fa, &U1, &d, "ad1", 3, &ad0, "sub", 3, NULL, NULL),
+	        0);
+	CU_ASSERT_EQUAL(ga(&ad0).nlink, 3);
+	CU_ASSERT_EQUAL(lk(&U1, &ad0, "sub", &r, &at), 0);
+	CU_ASSERT_EQUAL(lk(&U1, &r, "..", &x, NULL), 0);
+	CU_ASSERT(same_ref(&x, &ad0));
+	/* remove, rmdir */
+	arm(o_remove, "c0");
+	CU_ASSERT_EQUAL(fs_remove(fa, &U1, &d, "a1", 2, NULL), 0);
+	arm(o_rmdir, "cd0");
+	CU_ASSERT_EQUAL(fs_rmdir(fa, &U1, &d, "ad2", 3, NULL), 0);
+	/* link, rename over a file */
+	CU_ASSERT_EQUAL(lk(&U1, &d, "b0", &b0, NULL), 0);
+	arm(o_create, "c7");
+	CU_ASSERT_EQUAL(fs_link(fa, &U1, &b0, &d, "l0", 2, &at, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(at.nlink, 2);
+	CU_ASSERT_EQUAL(ga(&b0).nlink, 2);
+	arm(o_create, "c8");
+	CU_ASSERT_EQUAL(
+	        fs_rename(fa, &U1, &d, "a2", 2, &d, "a3", 2, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(lk(&U1, &d, "a3", &r, NULL), 0);
+	CU_ASSERT(same_ref(&r, &a2));
+	/* both names of one file removed at once, one by each front end:
+	 * the file goes with the last */
+	arm(o_remove, "b0");
+	CU_ASSERT_EQUAL(fs_remove(fa, &U1, &d, "l0", 2, NULL), 0);
+	CU_ASSERT_EQUAL(fs_getattr(tf, &b0, &at), MAGMA_ESTALE);
+	/* the same name made by both: a real conflict, C's file stays */
+	arm(o_create, "cx");
+	CU_ASSERT_EQUAL(fs_create(fa, &U1, &d, "cx", 2, FS_CREATE_GUARDED, NULL,
+	                          NULL, &r, NULL, NULL),
+	                MAGMA_EEXIST);
+	CU_ASSERT_EQUAL(lk(&U1, &d, "cx", &x, NULL), 0);
+	CU_ASSERT(!same_ref(&x, &r));
+	CU_ASSERT_EQUAL(skv.fired, fired + 8);
+
+	CU_ASSERT_EQUAL(ga(&d).nlink, 2 + 4);
+	names_of(fa, &d, &nc);
+	CU_ASSERT_EQUAL(nc.n, (int)(sizeof(want) / sizeof(want[0])));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CU_ASSERT(listed(&nc, want[i]));
+	names_of(tf, &d, &nc);
+	CU_ASSERT_EQUAL(nc.n, (int)(sizeof(want) / sizeof(want[0])));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CU_ASSERT(listed(&nc, want[i]));
+	fs_close(fa);
+}
+
 /* ---- walk, statfs, corruption, persistence ---- */
 
 typedef struct walk_ctx {
@@ -1185,6 +1444,47 @@ static int walk_cb(void *arg, const char *comp, const uint8_t nk[KEYS_RING_LEN],
 	snprintf(w->last, sizeof(w->last), "%s", comp);
 	w->ref = *ref;
 	return 0;
+}
+
+/* A READ of several chunks through kv_get_many (batched_reads, as a
+ * backend with peers reads) gives the same bytes as chunk by chunk:
+ * data, holes, a short last chunk, unaligned offsets. */
+static void test_batched_read(void)
+{
+	fs_ref d = testdir("batched"), f;
+	const uint32_t size = 3 * FS_CHUNK + 1000;
+	uint8_t *data = malloc(size), *a = malloc(size), *b = malloc(size);
+	static const uint32_t offs[] = { 0, 1, FS_CHUNK - 7, FS_CHUNK,
+		                         2 * FS_CHUNK + 5 };
+	uint32_t ga, gb;
+	int ea, eb;
+
+	CU_ASSERT_FATAL(data && a && b);
+	memset(data, 0, size);
+	for (uint32_t i = 0; i < FS_CHUNK + 300; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	for (uint32_t i = 3 * FS_CHUNK; i < size; i++)
+		data[i] = (uint8_t)(i * 13 + 5); /* chunk 2 is a hole */
+	CU_ASSERT_EQUAL_FATAL(mkf(&U1, &d, "f", 0644, &f), 0);
+	CU_ASSERT_EQUAL(wr(&U1, &f, 0, data, FS_CHUNK + 300), 0);
+	CU_ASSERT_EQUAL(wr(&U1, &f, 3 * FS_CHUNK, data + 3 * FS_CHUNK, 1000),
+	                0);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		uint32_t n = size - offs[i];
+		store_kv(ts)->batched_reads = 1;
+		memset(a, 0xee, size);
+		CU_ASSERT_EQUAL(rd(&U1, &f, offs[i], n + 100, a, &ga, &ea), 0);
+		store_kv(ts)->batched_reads = 0;
+		memset(b, 0xdd, size);
+		CU_ASSERT_EQUAL(rd(&U1, &f, offs[i], n + 100, b, &gb, &eb), 0);
+		CU_ASSERT(ga == n && gb == n && ea == 1 && eb == 1);
+		CU_ASSERT(memcmp(a, data + offs[i], n) == 0);
+		CU_ASSERT(memcmp(b, data + offs[i], n) == 0);
+	}
+	store_kv(ts)->batched_reads = 0;
+	free(data);
+	free(a);
+	free(b);
 }
 
 static void test_walk_statfs(void)
@@ -1298,6 +1598,9 @@ int unit_suite_fs(void)
 	    !CU_add_test(s, "readdir with concurrent deletes",
 	                 test_readdir_concurrent_deletes) ||
 	    !CU_add_test(s, "concurrent writes", test_concurrent_writes) ||
+	    !CU_add_test(s, "two front ends, split batches",
+	                 test_split_batches) ||
+	    !CU_add_test(s, "batched read", test_batched_read) ||
 	    !CU_add_test(s, "walk and statfs", test_walk_statfs) ||
 	    !CU_add_test(s, "corrupt records", test_corrupt) ||
 	    !CU_add_test(s, "persistence", test_persistence))

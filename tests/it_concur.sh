@@ -1,0 +1,105 @@
+#!/bin/sh
+# it_concur.sh - two front ends mutating one directory at once (DESIGN 4):
+# three magmad nodes (127.0.0.41-.43, r = 2); front ends A and C each
+# create (guarded), write, rename, remove, mkdir, rmdir and rename
+# directories under unique names in one directory at the same time.  No
+# call may fail (no false EEXIST or ENOENT from the other front end's
+# change of the directory), and afterwards the listing through every front
+# end has exactly the expected names, every file its content and the
+# directory its link count (2 + subdirectories).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+it_need_server
+CONCURIT=$top_builddir/tests/concurit
+[ -x "$CONCURIT" ] || it_skip "tests/concurit not built (libnfs-dev missing)"
+command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
+
+NET=it-concur
+KEY=$IT_TMP/net.key
+printf 'concur keyphrase %s\n' "$$" >"$KEY"
+chmod 600 "$KEY"
+FAILS=0
+N=${CONCUR_N:-40}
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
+
+node_files() {
+	echo "$2" >"$IT_TMP/$1.addr"
+	it_random_port >"$IT_TMP/$1.port"
+	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
+	IT_NODES="$IT_NODES $1"
+}
+peer_of() { cat "$IT_TMP/$1.peer"; }
+join() {
+	node_files "$1" "$2"
+	"$MAGMACTL" join --data "$IT_TMP/$1" --keyphrase-file "$KEY" \
+		--peer "$(peer_of "$3")" \
+		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
+		--no-rpcbind >"$IT_TMP/$1.join" 2>&1
+}
+table_of() {
+	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
+      for m in j["members"])))' 2>/dev/null
+}
+converge() {
+	cv_i=0
+	while [ $cv_i -lt $(($1 * 10)) ]; do
+		cv_a=$(table_of a)
+		if [ -n "$cv_a" ] && [ "$(table_of b)" = "$cv_a" ] &&
+		   [ "$(table_of c)" = "$cv_a" ] &&
+		   [ "$(echo "$cv_a" | grep -o ':up' | wc -l)" = 3 ]; then
+			return 0
+		fi
+		sleep 0.1
+		cv_i=$((cv_i + 1))
+	done
+	return 1
+}
+cit() { timeout 120 "$CONCURIT" "$@"; }
+
+node_files a 127.0.0.41
+"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
+	--nfs-listen "127.0.0.41:$(it_port a)" --peer-listen "$(peer_of a)" \
+	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
+	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_start a
+join b 127.0.0.42 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
+it_start b
+join c 127.0.0.43 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
+it_start c
+converge 20 || it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+ok "3 members up with one table"
+
+# the shared directory, made through A
+DIR=/shared
+cit mkdir "$(it_addr a)" "$(it_port a)" $DIR >"$IT_TMP/setup" 2>&1 ||
+	it_fail "mkdir: $(cat "$IT_TMP/setup")"
+
+cit load "$(it_addr a)" "$(it_port a)" $DIR A "$N" >"$IT_TMP/loadA" 2>&1 &
+pa=$!
+cit load "$(it_addr c)" "$(it_port c)" $DIR C "$N" >"$IT_TMP/loadC" 2>&1 &
+pc=$!
+wait $pa && ok "load through A: $(grep " errors in " "$IT_TMP/loadA")" ||
+	nok "load through A" "$(head -5 "$IT_TMP/loadA")"
+wait $pc && ok "load through C: $(grep " errors in " "$IT_TMP/loadC")" ||
+	nok "load through C" "$(head -5 "$IT_TMP/loadC")"
+for n in a b c; do
+	cit check "$(it_addr $n)" "$(it_port $n)" $DIR "$N" A C \
+		>"$IT_TMP/chk" 2>&1 &&
+		ok "names, contents and nlink through $n: $(grep "names expected" "$IT_TMP/chk")" ||
+		nok "names, contents and nlink through $n" "$(head -8 "$IT_TMP/chk")"
+done
+if grep -h "gave up" "$IT_TMP"/a.err "$IT_TMP"/c.err >"$IT_TMP/gaveup"; then
+	nok "no operation gave up" "$(head -3 "$IT_TMP/gaveup")"
+else
+	ok "no operation gave up"
+fi
+
+[ $FAILS -eq 0 ] || it_fail "$FAILS checks failed"
+echo "PASS: $IT_NAME"
