@@ -39,6 +39,14 @@ done
 "$RUN_GUEST" --fetch >/dev/null 2>&1 ||
     skip "run-guest --fetch failed (no cached kernel and no apt access?)"
 
+# One qemu guest at a time: two software-emulated guests on a 2-core
+# machine would each run at half speed against their time limits.
+KCLIENT_LOCK=$top_builddir/tests/kclient.lock
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$KCLIENT_LOCK"
+    flock 9
+fi
+
 W=$(mktemp -d "${TMPDIR:-/tmp}/it_kclient.XXXXXX") || fail "mktemp"
 MPID=
 RGPID=

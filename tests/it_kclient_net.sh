@@ -39,6 +39,14 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 "$RUN_GUEST" --fetch >/dev/null 2>&1 ||
 	it_skip "run-guest --fetch failed (no cached kernel and no apt access?)"
 
+# One qemu guest at a time: two software-emulated guests on a 2-core
+# machine would each run at half speed against their time limits.
+KCLIENT_LOCK=$top_builddir/tests/kclient.lock
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$KCLIENT_LOCK"
+	flock 9
+fi
+
 NET=it-kcnet
 KEY=$IT_TMP/net.key
 printf 'kclient net keyphrase %s\n' "$$" >"$KEY"
