@@ -254,6 +254,12 @@ assert m["reachable"] is False, m
 	grep -q " up .*unreachable" &&
 	ok "status: c shown up in the table, flagged unreachable" ||
 	nok "status: c up, unreachable" "$("$MAGMACTL" --data "$IT_TMP/a" status 2>&1 | grep "$C")"
+# member_mark() logs after it sets the state status shows: wait for it.
+i=0
+while [ $i -lt 50 ] && ! grep -q "member $C is down" "$IT_TMP/a.err"; do
+	sleep 0.1
+	i=$((i + 1))
+done
 grep -q "member $C is down" "$IT_TMP/a.err" && ok "a logged c down" ||
 	nok "a logged c down"
 [ "$(grep -c "member $C is down" "$IT_TMP/a.err")" = 1 ] &&
