@@ -26,29 +26,9 @@
 
 #include <nfsc/libnfs.h>
 
+#include "nfsclient.h"
+
 #define NAMES_MAX 4096
-
-static struct nfs_context *mount_at(const char *host, const char *port)
-{
-	struct nfs_context *nfs = nfs_init_context();
-	struct nfs_url *u;
-	char url[256];
-
-	if (!nfs)
-		return NULL;
-	snprintf(url, sizeof(url), "nfs://%s/?nfsport=%s&mountport=%s", host,
-	         port, port);
-	u = nfs_parse_url_dir(nfs, url);
-	if (!u || nfs_mount(nfs, u->server, u->path) != 0) {
-		printf("mount %s: %s\n", url, nfs_get_error(nfs));
-		if (u)
-			nfs_destroy_url(u);
-		nfs_destroy_context(nfs);
-		return NULL;
-	}
-	nfs_destroy_url(u);
-	return nfs;
-}
 
 /* The content of file TAG-f<i> (whatever its last name). */
 static int content(char *buf, size_t len, const char *tag, unsigned i)
@@ -239,7 +219,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!(nfs = mount_at(argv[2], argv[3])))
+	if (!(nfs = nfsclient_mount(argv[2], argv[3])))
 		return 1;
 	if (strcmp(argv[1], "mkdir") == 0)
 		rc = nfs_mkdir(nfs, argv[4]) ? bad_call(nfs, "mkdir", argv[4])

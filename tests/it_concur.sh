@@ -26,54 +26,16 @@ nok() {
 	FAILS=$((FAILS + 1))
 }
 
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
-join() {
-	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --keyphrase-file "$KEY" \
-		--peer "$(peer_of "$3")" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1
-}
-table_of() {
-	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
-      for m in j["members"])))' 2>/dev/null
-}
-converge() {
-	cv_i=0
-	while [ $cv_i -lt $(($1 * 10)) ]; do
-		cv_a=$(table_of a)
-		if [ -n "$cv_a" ] && [ "$(table_of b)" = "$cv_a" ] &&
-		   [ "$(table_of c)" = "$cv_a" ] &&
-		   [ "$(echo "$cv_a" | grep -o ':up' | wc -l)" = 3 ]; then
-			return 0
-		fi
-		sleep 0.1
-		cv_i=$((cv_i + 1))
-	done
-	return 1
-}
 cit() { timeout 120 "$CONCURIT" "$@"; }
 
-node_files a 127.0.0.41
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.41:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
-	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.41
+it_net_init a "$NET" "$KEY" --redundancy 2
 it_start a
-join b 127.0.0.42 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
+it_net_join b 127.0.0.42 a "$KEY" || it_fail "join b: $(cat "$IT_TMP/b.join")"
 it_start b
-join c 127.0.0.43 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
+it_net_join c 127.0.0.43 a "$KEY" || it_fail "join c: $(cat "$IT_TMP/c.join")"
 it_start c
-converge 20 || it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+it_net_converge 20 3 a b c || it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
 ok "3 members up with one table"
 
 # the shared directory, made through A

@@ -31,48 +31,27 @@ nok() {
 	FAILS=$((FAILS + 1))
 }
 
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
 tune() {
 	it_conf_set "$1" repair_interval 1s
 	it_conf_set "$1" down_after 1500ms
 	it_conf_set "$1" down_grace 3s
 }
 join() {
-	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
-		--keyphrase-file "$KEY" --peer "$(peer_of "$3")" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
+	it_net_join "$1" "$2" "$3" "$KEY" --network "$NET" || return 1
 	tune "$1"
 }
-status_of() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
 # member_of NODE WHO: "table_state reachable" of WHO in NODE's status
 member_of() {
-	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
+	it_net_json "$1" | python3 -c '
 import json, sys
 for m in json.load(sys.stdin)["members"]:
     if m["id"] == sys.argv[1]:
         print(m["table_state"], "reachable" if m["reachable"] else "unreachable")
-' "$(id_of "$2")" 2>/dev/null
+' "$(it_net_id "$2")" 2>/dev/null
 }
-# table_of NODE: "EPOCH id:state id:state ..." (ids sorted)
-table_of() {
-	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
-      for m in j["members"])))' 2>/dev/null
-}
-epoch_of() { table_of "$1" | cut -d' ' -f1; }
-id_of() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
+epoch_of() { it_net_table "$1" | cut -d' ' -f1; }
 # state_in NODE WHO: WHO's state in NODE's status
-state_in() { table_of "$1" | tr ' ' '\n' | sed -n "s/^$(id_of "$2"):*//p"; }
+state_in() { it_net_table "$1" | tr ' ' '\n' | sed -n "s/^$(it_net_id "$2"):*//p"; }
 # wait_for SECONDS COMMAND...: poll every 0.2 s
 wait_for() {
 	wf_n=$(($1 * 5))
@@ -84,60 +63,20 @@ wait_for() {
 	done
 	return 1
 }
-all_up() {
-	t=$(table_of a)
-	[ -n "$t" ] && [ "$(table_of b)" = "$t" ] && [ "$(table_of c)" = "$t" ] &&
-		[ "$(echo "$t" | grep -o ':up' | wc -l)" = 3 ]
-}
 replit() { timeout 300 "$REPLIT" "$@"; }
 on() { replit "$1" "$(it_addr "$2")" "$(it_port "$2")" "$3" "$N" "$4" "$5"; }
 
-passes() { status_of "$1" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p'; }
-# in_sync SECONDS NODE...: a pass that started after now on each node
-# found every range equal with every other owner (and none failed).
-in_sync() {
-	is_t=$1
-	shift
-	for is_n in "$@"; do
-		eval "is_p_$is_n=\$(passes $is_n)"
-	done
-	is_i=0
-	while [ $is_i -lt $((is_t * 5)) ]; do
-		is_all=1
-		for is_n in "$@"; do
-			eval "is_p0=\$is_p_$is_n"
-			is_s=$(status_of "$is_n")
-			is_p=$(echo "$is_s" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p')
-			is_l=$(echo "$is_s" | sed -n 's/^repair: .*last: //p')
-			if [ "${is_p:-0}" -le $((${is_p0:-0} + 1)) ] ||
-			   ! echo "$is_l" | grep -q "differing 0 .*failed 0"; then
-				is_all=0
-			fi
-		done
-		[ $is_all = 1 ] && return 0
-		sleep 0.2
-		is_i=$((is_i + 1))
-	done
-	for is_n in "$@"; do
-		echo "# $is_n: $(status_of "$is_n" | grep '^repair')"
-	done
-	return 1
-}
-
 # ---- three nodes, r = 2 ----
-node_files a 127.0.0.21
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.21:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
-	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.21
+it_net_init a "$NET" "$KEY" --redundancy 2
 tune a
 it_start a
 join b 127.0.0.22 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
 it_start b
 join c 127.0.0.23 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
 it_start c
-wait_for 20 all_up ||
-	it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+it_net_converge 20 3 a b c ||
+	it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
 ok "3 members up with one table"
 
 on put a /d1 $SIZE 1 >"$IT_TMP/put1" 2>&1 &&
@@ -154,24 +93,24 @@ c_down() { [ "$(state_in a c)" = down ] && [ "$(state_in b c)" = down ] &&
 if wait_for 20 c_down; then
 	ok "C down in the table of A and B after $(($(date +%s) - t0)) s (epoch $e0 -> $(epoch_of a))"
 else
-	nok "C down in the table" "$(table_of a) / $(table_of b)"
+	nok "C down in the table" "$(it_net_table a) / $(it_net_table b)"
 fi
 # The coordinator logs a change after making it: the table can show
 # it a moment before the log does.
 wait_for 5 grep -q "down in the table" "$IT_TMP/a.err" &&
 	ok "the coordinator logged it" ||
 	nok "down in the table logged" "$(grep -i down "$IT_TMP/a.err" | tail -3)"
-status_of a | grep "$(id_of c)" | grep -q down &&
+it_net_status a | grep "$(it_net_id c)" | grep -q down &&
 	ok "magmactl status on A shows C down" ||
-	nok "status shows C down" "$(status_of a | grep "$(id_of c)")"
+	nok "status shows C down" "$(it_net_status a | grep "$(it_net_id c)")"
 [ "$(member_of a c)" = "down unreachable" ] &&
 	ok "status --json on A: C down in the table, unreachable" ||
 	nok "C's table_state and reachable" "$(member_of a c)"
 on put a /d2 $SIZE 2 >"$IT_TMP/put2" 2>&1 &&
 	ok "C down: new files written through A" ||
 	nok "C down: write through A" "$(head -5 "$IT_TMP/put2")"
-if in_sync 30 a b; then
-	ok "re-replicated: A's and B's passes find every range equal ($(status_of b | sed -n 's/^records: *//p') records on B)"
+if it_net_in_sync 30 a b; then
+	ok "re-replicated: A's and B's passes find every range equal ($(it_net_status b | sed -n 's/^records: *//p') records on B)"
 else
 	nok "re-replication between A and B"
 fi
@@ -191,15 +130,15 @@ on put a /d3 $SIZE 3 >"$IT_TMP/put3" 2>&1 &&
 eb=$(epoch_of a)
 sleep 5
 if [ "$(epoch_of a)" = "$eb" ] &&
-   grep -q "$(id_of b).*left in the table" "$IT_TMP/a.err"; then
+   grep -q "$(it_net_id b).*left in the table" "$IT_TMP/a.err"; then
 	ok "B left up in the table (only A of three answers), refusal logged"
 else
-	nok "B left in the table" "$(table_of a); $(grep 'left in' "$IT_TMP/a.err")"
+	nok "B left in the table" "$(it_net_table a); $(grep 'left in' "$IT_TMP/a.err")"
 fi
 # status tells the two apart: B still an owner, C's ranges moved on.
 if [ "$(member_of a b)" = "up unreachable" ] &&
    [ "$(member_of a c)" = "down unreachable" ] &&
-   status_of a | grep "$(id_of b)" | grep -q " up .*unreachable"; then
+   it_net_status a | grep "$(it_net_id b)" | grep -q " up .*unreachable"; then
 	ok "status on A: B up but unreachable, C down in the table"
 else
 	nok "status: B up unreachable, C down" "$(member_of a b) / $(member_of a c)"
@@ -216,14 +155,14 @@ c_back() {
 if wait_for 20 c_back; then
 	ok "C back in the table as $(state_in a c) (epoch $e1 -> $(epoch_of a))"
 else
-	nok "C back as joining" "$(table_of a)"
+	nok "C back as joining" "$(it_net_table a)"
 fi
 wait_for 5 grep -q "is back (JOIN): joining, to catch up" "$IT_TMP/a.err" &&
 	ok "A set C joining when it called in" ||
 	nok "C set joining" "$(grep -i 'joining' "$IT_TMP/a.err" | tail -3)"
-wait_for 30 all_up && ok "C up after its catch-up: $(grep -c 'ranges pulled; up' "$IT_TMP/c.err") catch-up(s) logged" ||
-	nok "C up again" "$(table_of a) / $(table_of c)"
-if in_sync 40 a b c; then
+it_net_converge 30 3 a b c && ok "C up after its catch-up: $(grep -c 'ranges pulled; up' "$IT_TMP/c.err") catch-up(s) logged" ||
+	nok "C up again" "$(it_net_table a) / $(it_net_table c)"
+if it_net_in_sync 40 a b c; then
 	ok "every node's next pass: all range digests equal"
 else
 	nok "range digests equal after the restart"
@@ -241,14 +180,14 @@ e2=$(epoch_of a)
 kill -STOP "$(it_pid c)"
 c_down2() { [ "$(state_in a c)" = down ] && [ "$(epoch_of a)" -gt "$e2" ]; }
 wait_for 20 c_down2 && ok "C stopped: down in the table again ($(state_in b c) on B)" ||
-	nok "stopped C down in the table" "$(table_of a)"
+	nok "stopped C down in the table" "$(it_net_table a)"
 kill -CONT "$(it_pid c)"
 wait_for 20 c_back &&
 	wait_for 5 grep -q "answers again: joining" "$IT_TMP/a.err" &&
 	ok "C answers again: set joining" ||
-	nok "C answers again: joining" "$(table_of a)"
-wait_for 30 all_up && ok "C up again after its catch-up (epoch $(epoch_of a))" ||
-	nok "C up again" "$(table_of a) / $(table_of c)"
+	nok "C answers again: joining" "$(it_net_table a)"
+it_net_converge 30 3 a b c && ok "C up again after its catch-up (epoch $(epoch_of a))" ||
+	nok "C up again" "$(it_net_table a) / $(it_net_table c)"
 for n in a b c; do
 	it_alive $n
 done

@@ -24,61 +24,9 @@ nok() {
 	FAILS=$((FAILS + 1))
 }
 
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
 join() {
-	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --keyphrase-file "$KEY" \
-		--peer "$(peer_of "$3")" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
+	it_net_join "$1" "$2" "$3" "$KEY" || return 1
 	it_conf_set "$1" repair_interval 2s
-}
-json_of() { "$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null; }
-# "EPOCH id:state ..." of NODE's table
-table_of() {
-	json_of "$1" | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
-      for m in j["members"])))' 2>/dev/null
-}
-id_of() {
-	json_of "$1" | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print([m["id"] for m in j["members"] if m["self"]][0])' 2>/dev/null
-}
-# all_up SECONDS COUNT NODE...: every NODE has one table of COUNT members,
-# all up.
-all_up() {
-	au_t=$1
-	au_c=$2
-	shift 2
-	au_i=0
-	while [ $au_i -lt $((au_t * 5)) ]; do
-		au_ref=""
-		au_ok=1
-		for au_n in "$@"; do
-			au_x=$(table_of "$au_n")
-			[ -z "$au_ref" ] && au_ref=$au_x
-			[ -n "$au_x" ] && [ "$au_x" = "$au_ref" ] || au_ok=0
-		done
-		if [ $au_ok = 1 ] &&
-		   [ "$(echo "$au_ref" | grep -o ':up' | wc -l)" = "$au_c" ] &&
-		   [ "$(echo "$au_ref" | wc -w)" = $((au_c + 1)) ]; then
-			return 0
-		fi
-		sleep 0.2
-		au_i=$((au_i + 1))
-	done
-	for au_n in "$@"; do echo "# $au_n: $(table_of "$au_n")"; done
-	return 1
 }
 
 # watch NODE...: log every movement `status --json` shows, until the
@@ -88,7 +36,7 @@ watch() {
 	(
 		while [ ! -f "$IT_TMP/watch.stop" ]; do
 			for w_n in "$@"; do
-				json_of "$w_n" | python3 -c '
+				it_net_json "$w_n" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 m = j["movement"]
@@ -149,18 +97,15 @@ check() {
 }
 
 # ---- three nodes, r = 2 ----
-node_files a 127.0.0.2
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.2:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
-	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.2
+it_net_init a "$NET" "$KEY" --redundancy 2
 it_conf_set a repair_interval 2s
 it_start a
 join b 127.0.0.3 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
 it_start b
 join c 127.0.0.4 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
 it_start c
-all_up 30 3 a b c || it_fail "no common table of 3 members up"
+it_net_converge 30 3 a b c || it_fail "no common table of 3 members up"
 ok "3 members up"
 
 # ---- D then E join under load ----
@@ -171,7 +116,7 @@ watch a d e
 T0=$(date +%s)
 join d 127.0.0.5 a || it_fail "join d: $(cat "$IT_TMP/d.join")"
 it_start d
-all_up 60 4 a b c d || nok "d up"
+it_net_converge 60 4 a b c d || nok "d up"
 join e 127.0.0.6 a || it_fail "join e: $(cat "$IT_TMP/e.join")"
 # e pulls at most move_rate (plus a second's burst): its join cannot be
 # over sooner than its bytes allow (magma.conf(5)); a few seconds here.
@@ -179,10 +124,10 @@ RATE=131072
 it_conf_set e move_rate 128K
 T1=$(date +%s)
 it_start e
-if all_up 60 5 a b c d e; then
+if it_net_converge 60 5 a b c d e; then
 	T2=$(date +%s)
 	ok "d and e joined: 5 members up on every node ($((T2 - T0)) s)"
-	json_of e | python3 -c '
+	it_net_json e | python3 -c '
 import json, sys
 rate, secs = int(sys.argv[1]), int(sys.argv[2])
 m = json.load(sys.stdin)["move_rate"]
@@ -217,7 +162,7 @@ for n in d e; do
 done
 check j1 a b c d e
 records_of() {
-	json_of "$1" | python3 -c '
+	it_net_json "$1" | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["store"]["records"])' 2>/dev/null
 }
@@ -244,7 +189,7 @@ fi
 check j1 a b c d e
 
 # ---- C leaves under load ----
-C_ID=$(id_of c)
+C_ID=$(it_net_id c)
 load j2
 sleep 2
 : >"$IT_TMP/movement.log"
@@ -252,13 +197,13 @@ watch c
 T0=$(date +%s)
 "$MAGMACTL" --data "$IT_TMP/c" leave >"$IT_TMP/c.leave" 2>&1 ||
 	nok "magmactl leave" "$(cat "$IT_TMP/c.leave")"
-if all_up 60 4 a b d e; then
+if it_net_converge 60 4 a b d e; then
 	ok "c left: 4 members up on every node ($(($(date +%s) - T0)) s)"
 else
 	nok "4 members up after the leave"
 fi
-case "$(table_of a)" in
-*"$C_ID"*) nok "c is gone from the table" "$(table_of a)" ;;
+case "$(it_net_table a)" in
+*"$C_ID"*) nok "c is gone from the table" "$(it_net_table a)" ;;
 *) ok "c is gone from the table" ;;
 esac
 sleep 1

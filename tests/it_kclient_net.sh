@@ -63,46 +63,13 @@ nok() {
 }
 elapsed() { echo $(($(date +%s) - T0)); }
 
-# node_files NAME NFS_ADDR PEER_ADDR
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$3:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
 tune() {
 	it_conf_set "$1" op_timeout 3s
 	it_conf_set "$1" repair_interval 2s
 }
 join() {
-	node_files "$1" "$2" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --network "$NET" \
-		--keyphrase-file "$KEY" --peer "$(peer_of a)" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
+	it_net_join "$1" "$2" a "$KEY" --network "$NET" || return 1
 	tune "$1"
-}
-table_of() {
-	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
-      for m in j["members"])))' 2>/dev/null
-}
-# converge SECONDS: the three nodes show one table with the three up
-converge() {
-	cv_end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -lt $cv_end ]; do
-		cv_a=$(table_of a)
-		if [ -n "$cv_a" ] && [ "$(table_of b)" = "$cv_a" ] &&
-		   [ "$(table_of c)" = "$cv_a" ] &&
-		   [ "$(echo "$cv_a" | grep -o ':up' | wc -l)" = 3 ]; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	return 1
 }
 # url NODE PATH: libnfs URL of DIR/PATH through NODE's front end
 url() {
@@ -146,18 +113,15 @@ stop_guest() {
 trap 'kn_rc=$?; stop_guest; (exit $kn_rc); it_cleanup' EXIT
 
 # ---- three nodes, r = 2; A's NFS on 127.0.0.1 for the guest ----
-node_files a 127.0.0.1 127.0.0.11
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.1:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
-	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.1 127.0.0.11
+it_net_init a "$NET" "$KEY" --redundancy 2
 tune a
 it_start a
 join b 127.0.0.12 || it_fail "join b: $(cat "$IT_TMP/b.join")"
 it_start b
 join c 127.0.0.13 || it_fail "join c: $(cat "$IT_TMP/c.join")"
 it_start c
-converge 40 || it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+it_net_converge 40 3 a b c || it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
 ok "3 members up with one table (A's NFS on 127.0.0.1:$(it_port a)) after $(elapsed) s"
 
 # ---- the guest, in the background; its stdout is read live ----
@@ -201,14 +165,14 @@ if [ $phase1 = 1 ]; then
 	else
 		nok "guest kept working with B down" "$((r1 - r0)) rounds in $dt s"
 	fi
-	echo "# A's view with B down: $(table_of a)"
+	echo "# A's view with B down: $(it_net_table a)"
 	# ---- restart B: back when every node shows it up again ----
 	echo "=== restart at $(elapsed) s ===" >>"$IT_TMP/b.err"
 	it_start b
-	if converge 60; then
+	if it_net_converge 60 3 a b c; then
 		ok "B restarted and up again in every table at $(elapsed) s ($(sed -n '/=== restart/,$p' "$IT_TMP/b.err" | grep 'repair pass:' | tail -1 | sed 's/.*repair pass: //'))"
 	else
-		nok "B up again after its restart" "$(table_of a) / $(table_of b) / $(table_of c)"
+		nok "B up again after its restart" "$(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
 	fi
 	echo restarted >"$IT_TMP/marker"
 	i=0

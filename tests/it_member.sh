@@ -25,33 +25,18 @@ nok() {
 	FAILS=$((FAILS + 1))
 }
 
-# node_files NAME ADDR: remember the node's addresses (random ports).
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
-
 # join NAME ADDR VIA [KEYFILE [ARG...]]: magmactl join through node VIA
 # (without --network: the name comes from VIA), with more ARGs.
 join() {
 	jn=$1 ja=$2 jv=$3 jk=${4:-$KEY}
 	shift 3
 	[ $# -gt 0 ] && shift
-	node_files "$jn" "$ja"
-	"$MAGMACTL" join --data "$IT_TMP/$jn" \
-		--keyphrase-file "$jk" --peer "$(peer_of "$jv")" \
-		--nfs-listen "$ja:$(it_port "$jn")" --peer-listen "$(peer_of "$jn")" \
-		--no-rpcbind "$@" >"$IT_TMP/$jn.join" 2>&1
+	it_net_join "$jn" "$ja" "$jv" "$jk" "$@"
 }
-
-status_json() { "$MAGMACTL" --data "$IT_TMP/$1" status --json; }
 
 # The table as this node sees it: "epoch id:address:state ..." sorted.
 table_of() {
-	status_json "$1" 2>/dev/null | python3 -c '
+	it_net_json "$1" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 print(j["epoch"], " ".join(sorted("%s:%s:%s" % (m["id"], m["address"],
@@ -85,7 +70,7 @@ converge() {
 
 # state_on NODE MEMBER: MEMBER's state as NODE shows it.
 state_on() {
-	status_json "$1" 2>/dev/null | python3 -c '
+	it_net_json "$1" | python3 -c '
 import json, sys
 want = sys.argv[1]
 for m in json.load(sys.stdin)["members"]:
@@ -95,7 +80,6 @@ for m in json.load(sys.stdin)["members"]:
 else:
     print("absent")' "$2" 2>/dev/null
 }
-node_id() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
 
 # wait_state SECONDS NODE MEMBER STATE
 wait_state() {
@@ -112,13 +96,11 @@ count_members() { echo "$1" | awk '{ print NF - 1 }'; }
 epoch_of() { echo "$1" | awk '{ print $1 }'; }
 
 # ---- init + 2 joins ----
-node_files a 127.0.0.2
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.2:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--no-rpcbind >"$IT_TMP/a.init" 2>&1 || it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.2
+it_net_init a "$NET" "$KEY"
 it_start a
 join b 127.0.0.3 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
-grep -q "^coordinator = $(peer_of a)" "$IT_TMP/b/magma.conf" &&
+grep -q "^coordinator = $(it_net_peer a)" "$IT_TMP/b/magma.conf" &&
 	ok "join writes the coordinator into magma.conf" ||
 	nok "join writes the coordinator into magma.conf"
 grep -q "^network = $NET\$" "$IT_TMP/b/magma.conf" &&
@@ -168,12 +150,12 @@ ep=$(sed -n 's/.*JOIN of .*table epoch \([0-9]*\).*/\1/p' "$IT_TMP/a.err" |
 	nok "no epoch assigned twice" "$ep"
 
 # ---- status --json ----
-if status_json b | python3 -m json.tool >/dev/null 2>&1; then
+if it_net_json b | python3 -m json.tool >/dev/null 2>&1; then
 	ok "status --json parses (python3 -m json.tool)"
 else
 	nok "status --json parses"
 fi
-status_json b | python3 -c '
+it_net_json b | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 assert j["redundancy"] == 2 and j["movement"] is None, j
@@ -232,7 +214,7 @@ join h 127.0.0.7 a "$BADKEY"
 	nok "existing DIR after a failed join" "$(ls -A "$IT_TMP/h")"
 
 # ---- kill -9 and restart ----
-C=$(node_id c)
+C=$(it_net_id c)
 it_kill9 c
 if wait_state 8 a "$C" down && wait_state 8 b "$C" down &&
    wait_state 8 e "$C" down; then
@@ -241,7 +223,7 @@ else
 	nok "kill -9 of c: shown down" "a: $(state_on a "$C") b: $(state_on b "$C")"
 fi
 # The table still has c up: down above is the view's (unreachable).
-status_json a 2>/dev/null | python3 -c '
+it_net_json a | python3 -c '
 import json, sys
 want = sys.argv[1]
 m = [m for m in json.load(sys.stdin)["members"] if m["id"] == want][0]
@@ -282,7 +264,7 @@ else
 fi
 
 # ---- leave ----
-E=$(node_id e)
+E=$(it_net_id e)
 out=$("$MAGMACTL" --data "$IT_TMP/e" leave 2>&1)
 rc=$?
 # leaving, or already gone: a node with little data hands it off fast
@@ -301,7 +283,7 @@ then
 else
 	nok "leave" "rc $rc: $out"
 fi
-A=$(node_id a)
+A=$(it_net_id a)
 out=$("$MAGMACTL" --data "$IT_TMP/a" leave 2>&1)
 rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "coordinator: it cannot leave" &&

@@ -26,95 +26,26 @@ nok() {
 	FAILS=$((FAILS + 1))
 }
 
-node_files() {
-	echo "$2" >"$IT_TMP/$1.addr"
-	it_random_port >"$IT_TMP/$1.port"
-	echo "$2:$(it_random_port)" >"$IT_TMP/$1.peer"
-	IT_NODES="$IT_NODES $1"
-}
-peer_of() { cat "$IT_TMP/$1.peer"; }
 tune() {
 	it_conf_set "$1" repair_interval 2s
 }
 join() {
-	node_files "$1" "$2"
-	"$MAGMACTL" join --data "$IT_TMP/$1" --keyphrase-file "$KEY" \
-		--peer "$(peer_of "$3")" \
-		--nfs-listen "$2:$(it_port "$1")" --peer-listen "$(peer_of "$1")" \
-		--no-rpcbind >"$IT_TMP/$1.join" 2>&1 || return 1
+	it_net_join "$1" "$2" "$3" "$KEY" || return 1
 	tune "$1"
-}
-status_of() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
-table_of() {
-	"$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
-      for m in j["members"])))' 2>/dev/null
-}
-converge() {
-	cv_i=0
-	while [ $cv_i -lt $(($1 * 10)) ]; do
-		cv_a=$(table_of a)
-		if [ -n "$cv_a" ] && [ "$(table_of b)" = "$cv_a" ] &&
-		   [ "$(table_of c)" = "$cv_a" ] &&
-		   [ "$(echo "$cv_a" | grep -o ':up' | wc -l)" = 3 ]; then
-			return 0
-		fi
-		sleep 0.1
-		cv_i=$((cv_i + 1))
-	done
-	return 1
 }
 replit() { timeout 300 "$REPLIT" "$@"; }
 on() { replit "$1" "$(it_addr "$2")" "$(it_port "$2")" "$3" "$N" "$4" "$5"; }
 
-# passes NODE: the repair passes done so far.
-passes() { status_of "$1" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p'; }
-# in_sync SECONDS NODE...: a pass that started after now on each node
-# found every range equal with every other owner (and none failed).
-in_sync() {
-	is_t=$1
-	shift
-	for is_n in "$@"; do
-		eval "is_p_$is_n=\$(passes $is_n)"
-	done
-	is_i=0
-	while [ $is_i -lt $((is_t * 10)) ]; do
-		is_all=1
-		for is_n in "$@"; do
-			eval "is_p0=\$is_p_$is_n"
-			is_s=$(status_of "$is_n")
-			is_p=$(echo "$is_s" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p')
-			is_l=$(echo "$is_s" | sed -n 's/^repair: .*last: //p')
-			if [ "${is_p:-0}" -le $((${is_p0:-0} + 1)) ] ||
-			   ! echo "$is_l" | grep -q "differing 0 .*failed 0"; then
-				is_all=0
-			fi
-		done
-		[ $is_all = 1 ] && return 0
-		sleep 0.2
-		is_i=$((is_i + 1))
-	done
-	for is_n in "$@"; do
-		echo "# $is_n: $(status_of "$is_n" | grep '^repair')"
-	done
-	return 1
-}
-
 # ---- three nodes, r = 2 ----
-node_files a 127.0.0.2
-"$MAGMACTL" init --data "$IT_TMP/a" --network "$NET" --keyphrase-file "$KEY" \
-	--nfs-listen "127.0.0.2:$(it_port a)" --peer-listen "$(peer_of a)" \
-	--redundancy 2 --no-rpcbind >"$IT_TMP/a.init" 2>&1 ||
-	it_fail "init a: $(cat "$IT_TMP/a.init")"
+it_net_node a 127.0.0.2
+it_net_init a "$NET" "$KEY" --redundancy 2
 tune a
 it_start a
 join b 127.0.0.3 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
 it_start b
 join c 127.0.0.4 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
 it_start c
-converge 20 || it_fail "no common 3-member table: $(table_of a) / $(table_of b) / $(table_of c)"
+it_net_converge 20 3 a b c || it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
 ok "3 members up with one table"
 
 # ---- write through A, read through B and C ----
@@ -125,7 +56,7 @@ for n in b c a; do
 		ok "same namespace and contents through $n" ||
 		nok "contents through $n" "$(head -5 "$IT_TMP/chk")"
 done
-recs=$(for n in a b c; do status_of $n | sed -n 's/^records: *//p'; done | tr '\n' ' ')
+recs=$(for n in a b c; do it_net_status $n | sed -n 's/^records: *//p'; done | tr '\n' ' ')
 ok "records per node: $recs"
 
 # ---- kill -9 C: everything through A and B ----
@@ -159,8 +90,8 @@ if grep -q "caught up: serving as primary" "$IT_TMP/c.err" && [ -n "$line" ]; th
 else
 	nok "C caught up" "$(grep -i 'repair\|catch' "$IT_TMP/c.err" | tail -3)"
 fi
-converge 20 || nok "C back up in every table" "$(table_of a) / $(table_of c)"
-if in_sync 40 a b c; then
+it_net_converge 20 3 a b c || nok "C back up in every table" "$(it_net_table a) / $(it_net_table c)"
+if it_net_in_sync 80 a b c; then
 	ok "every node's next pass: all range digests equal"
 else
 	nok "range digests equal after the catch-up"
@@ -171,7 +102,7 @@ on check c /d1 $SIZE 3 >"$IT_TMP/chk" 2>&1 && on check c /d2 $SIZE 2 \
 	ok "A down: C and B serve the writes C missed" ||
 	nok "A down: writes C missed" "$(head -5 "$IT_TMP/chk")"
 it_start a
-converge 20 || nok "A back up" "$(table_of a)"
+it_net_converge 20 3 a b c || nok "A back up" "$(it_net_table a)"
 
 # ---- every owner of some keys down: EIO in bounded time ----
 # Mounted through A first (the root's keys may be B's and C's), then B

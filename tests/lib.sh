@@ -10,6 +10,26 @@
 #   it_stop NAME             SIGTERM, wait; returns magmad's exit code
 #   it_kill9 NAME            SIGKILL, wait
 #   it_nfsit ARGS...         run tests/nfsit with a time limit
+# Networks of nodes made with magmactl init/join (it_net_*):
+#   it_net_node NAME ADDR [PEER_ADDR]
+#                            remember NAME's addresses: NFS on ADDR:<random
+#                            port>, peers on PEER_ADDR (default ADDR):<random>
+#   it_net_peer NAME         its peer address (host:port)
+#   it_net_init NAME NETWORK KEYFILE [magmactl init options...]
+#                            magmactl init of NAME (after it_net_node)
+#   it_net_join NAME ADDR VIA KEYFILE [magmactl join options...]
+#                            it_net_node NAME ADDR, then magmactl join
+#                            through node VIA; output in $IT_TMP/NAME.join
+#   it_net_status NAME       magmactl status;  it_net_json NAME: --json
+#   it_net_id NAME           its node_id (from magma.conf)
+#   it_net_table NAME        "EPOCH id:state ..." of its table (ids sorted)
+#   it_net_converge SECONDS COUNT NODE...
+#                            wait until every NODE shows one table of COUNT
+#                            members, all up
+#   it_net_passes NAME       repair passes done so far
+#   it_net_in_sync SECONDS NODE...
+#                            wait until a repair pass begun after the call
+#                            on each NODE found every range equal
 # Every magmad started here is stopped by PID when the script exits, even
 # on failure; the temporary directory is removed unless IT_KEEP=1.
 # Tests use distinct loopback addresses; ports are random free ones.
@@ -238,4 +258,126 @@ it_stopped() {
 it_alive() {
 	kill -0 "$(it_pid "$1")" 2>/dev/null ||
 		it_fail "magmad $1 died (see its log)"
+}
+
+# ---- networks of nodes (it_net_*): magmactl init and join ----
+
+# it_net_node NAME ADDR [PEER_ADDR]: remember NAME's addresses; every
+# node named here is stopped by it_cleanup.
+it_net_node() {
+	echo "$2" >"$IT_TMP/$1.addr"
+	it_random_port >"$IT_TMP/$1.port"
+	echo "${3:-$2}:$(it_random_port)" >"$IT_TMP/$1.peer"
+	IT_NODES="$IT_NODES $1"
+}
+it_net_peer() { cat "$IT_TMP/$1.peer"; }
+
+# it_net_init NAME NETWORK KEYFILE [options]: the first node (fails the
+# test when magmactl init fails).
+it_net_init() {
+	in_n=$1
+	in_net=$2
+	in_k=$3
+	shift 3
+	"$MAGMACTL" init --data "$IT_TMP/$in_n" --network "$in_net" \
+		--keyphrase-file "$in_k" \
+		--nfs-listen "$(it_addr "$in_n"):$(it_port "$in_n")" \
+		--peer-listen "$(it_net_peer "$in_n")" --no-rpcbind "$@" \
+		>"$IT_TMP/$in_n.init" 2>&1 ||
+		it_fail "init $in_n: $(cat "$IT_TMP/$in_n.init")"
+}
+
+# it_net_join NAME ADDR VIA KEYFILE [options]: returns magmactl's status
+# (its output is in $IT_TMP/NAME.join).
+it_net_join() {
+	jn_n=$1
+	jn_a=$2
+	jn_v=$3
+	jn_k=$4
+	shift 4
+	it_net_node "$jn_n" "$jn_a"
+	"$MAGMACTL" join --data "$IT_TMP/$jn_n" --keyphrase-file "$jn_k" \
+		--peer "$(it_net_peer "$jn_v")" \
+		--nfs-listen "$jn_a:$(it_port "$jn_n")" \
+		--peer-listen "$(it_net_peer "$jn_n")" --no-rpcbind "$@" \
+		>"$IT_TMP/$jn_n.join" 2>&1
+}
+
+it_net_status() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
+it_net_json() { "$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null; }
+it_net_id() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
+
+# it_net_table NAME: "EPOCH id:state id:state ..." (ids sorted).
+it_net_table() {
+	it_net_json "$1" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["epoch"], " ".join(sorted("%s:%s" % (m["id"], m["state"])
+      for m in j["members"])))' 2>/dev/null
+}
+
+# it_net_converge SECONDS COUNT NODE...: every NODE shows one same table
+# of COUNT members, all up (polled every 0.1 s, SECONDS * 10 times);
+# prints each node's table when it never happens.
+it_net_converge() {
+	cv_n=$(($1 * 10))
+	cv_c=$2
+	shift 2
+	cv_i=0
+	while [ $cv_i -lt $cv_n ]; do
+		cv_ref=""
+		cv_ok=1
+		for cv_x in "$@"; do
+			cv_t=$(it_net_table "$cv_x")
+			[ -z "$cv_ref" ] && cv_ref=$cv_t
+			[ -n "$cv_t" ] && [ "$cv_t" = "$cv_ref" ] || cv_ok=0
+		done
+		if [ $cv_ok = 1 ] &&
+		   [ "$(echo "$cv_ref" | grep -o ':up' | wc -l)" = "$cv_c" ] &&
+		   [ "$(echo "$cv_ref" | wc -w)" = $((cv_c + 1)) ]; then
+			return 0
+		fi
+		sleep 0.1
+		cv_i=$((cv_i + 1))
+	done
+	for cv_x in "$@"; do echo "# $cv_x: $(it_net_table "$cv_x")"; done
+	return 1
+}
+
+# it_net_passes NAME: the repair passes NAME has done so far.
+it_net_passes() {
+	it_net_status "$1" |
+		sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p'
+}
+
+# it_net_in_sync SECONDS NODE...: a repair pass that started after the
+# call on each NODE found every range equal with every other owner (and
+# none failed); polled every 0.2 s, SECONDS * 5 times.
+it_net_in_sync() {
+	is_t=$1
+	shift
+	for is_n in "$@"; do
+		eval "is_p_$is_n=\$(it_net_passes $is_n)"
+	done
+	is_i=0
+	while [ $is_i -lt $((is_t * 5)) ]; do
+		is_all=1
+		for is_n in "$@"; do
+			eval "is_p0=\$is_p_$is_n"
+			is_s=$(it_net_status "$is_n")
+			is_p=$(echo "$is_s" | sed -n 's/^repair: .*; \([0-9]*\) passes;.*/\1/p')
+			is_l=$(echo "$is_s" | sed -n 's/^repair: .*last: //p')
+			if [ "${is_p:-0}" -le $((${is_p0:-0} + 1)) ] ||
+			   ! echo "$is_l" | grep -q "differing 0 .*failed 0"; then
+				is_all=0
+			fi
+		done
+		[ $is_all = 1 ] && return 0
+		sleep 0.2
+		is_i=$((is_i + 1))
+	done
+	for is_n in "$@"; do
+		echo "# $is_n: $(it_net_status "$is_n" | grep '^repair')"
+	done
+	return 1
 }
