@@ -234,13 +234,17 @@ int fs_open_root(fs **out, kv *store, const magma_keys *keys, int make_root)
 	rc = keys_random(f->wverf, sizeof(f->wverf));
 	if (rc)
 		goto out;
+	if ((rc = fs_ra_new(&f->ra)))
+		goto out;
 	if (pthread_mutex_init(&f->ns_lock, NULL)) {
+		fs_ra_free(f->ra);
 		rc = MAGMA_ESYS;
 		goto out;
 	}
 	rc = make_root ? fs_root_make(f) : 0;
 	if (rc) {
 		pthread_mutex_destroy(&f->ns_lock);
+		fs_ra_free(f->ra);
 		goto out;
 	}
 	*out = f;
@@ -254,6 +258,7 @@ void fs_close(fs *f)
 {
 	if (!f)
 		return;
+	fs_ra_free(f->ra);
 	pthread_mutex_destroy(&f->ns_lock);
 	free(f);
 }

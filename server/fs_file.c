@@ -148,8 +148,8 @@ static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
 /* [off, off+len) of the file from the chunks it spans, read with one
  * kv_get_many (one call per owner: a file's chunks share its home key);
  * zeros where not stored. */
-static int chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
-                       uint8_t *buf)
+int fs_chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+                   uint8_t *buf)
 {
 	uint64_t first = off / FS_CHUNK, last = (off + len - 1) / FS_CHUNK;
 	size_t nq = (size_t)(last - first + 1);
@@ -218,8 +218,11 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
 	if (want > FS_CHUNK &&
 	    __atomic_load_n(&f->kv->batched_reads, __ATOMIC_ACQUIRE)) {
-		rc = chunks_read(f, &n, off, want, buf);
+		if (!fs_ra_take(f, &n, off, want, buf))
+			rc = fs_chunks_read(f, &n, off, want, buf);
 		done = rc ? 0 : want;
+		if (rc == 0)
+			fs_ra_after(f, &n, off, want);
 	}
 	while (rc == 0 && done < want) {
 		uint64_t pos = off + done;

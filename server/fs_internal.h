@@ -21,6 +21,7 @@ struct fs {
 	pthread_mutex_t ns_lock;
 	uint8_t wverf[8];
 	fs_ref root;
+	struct fs_ra *ra; /* read-ahead (fs_ra.c) */
 };
 
 /* A flare as read: its reference, record and record version. */
@@ -29,6 +30,21 @@ typedef struct fs_node {
 	fs_rec rec;
 	uint64_t ver;
 } fs_node;
+
+/* ---- fs_ra.c: read-ahead of sequential READs (see there) ---- */
+typedef struct fs_ra fs_ra;
+int fs_ra_new(fs_ra **out);
+void fs_ra_free(fs_ra *ra);
+/* Copy [off, off+len) of file n from a prefetch made at n's version into
+ * buf: 1 if done, 0 if not there (the caller reads it). */
+int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len, void *buf);
+/* A READ of [off, off+len) of n was answered: prefetch what a
+ * sequential reader asks next. */
+void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len);
+/* fs_file.c: [off, off+len) of file n from its chunks, one kv_get_many;
+ * zeros where nothing is stored. */
+int fs_chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+                   uint8_t *buf);
 
 /* ---- fs.c: shared helpers ---- */
 void fs_now(fs_time *t);

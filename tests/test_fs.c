@@ -1487,6 +1487,44 @@ static void test_batched_read(void)
 	free(b);
 }
 
+/* Read-ahead (fs_ra.c) under sequential READs of a file on "other
+ * nodes" (batched_reads): the bytes are right, and a WRITE between two
+ * READs is seen by the next one, prefetch or not. */
+static void test_read_ahead(void)
+{
+	fs_ref d = testdir("readahead"), f;
+	const uint32_t step = 2 * FS_CHUNK, size = 8 * FS_CHUNK;
+	uint8_t *data = malloc(size), *b = malloc(step);
+	uint32_t got;
+	int eof;
+
+	CU_ASSERT_FATAL(data && b);
+	for (uint32_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	CU_ASSERT_EQUAL_FATAL(mkf(&U1, &d, "f", 0644, &f), 0);
+	CU_ASSERT_EQUAL(wr(&U1, &f, 0, data, size), 0);
+	store_kv(ts)->batched_reads = 1;
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t off = 0; off < size; off += step) {
+			/* the second time round, change the range about to
+			 * be read after its prefetch was asked for */
+			if (round == 1 && off == 2 * step) {
+				memset(data + off, 0x5a, 100);
+				CU_ASSERT_EQUAL(
+				        wr(&U1, &f, off, data + off, 100), 0);
+			}
+			memset(b, 0xee, step);
+			CU_ASSERT_EQUAL(rd(&U1, &f, off, step, b, &got, &eof),
+			                0);
+			CU_ASSERT_EQUAL(got, step);
+			CU_ASSERT(memcmp(b, data + off, step) == 0);
+		}
+	}
+	store_kv(ts)->batched_reads = 0;
+	free(data);
+	free(b);
+}
+
 static void test_walk_statfs(void)
 {
 	fs_ref d = testdir("walk"), s, f;
@@ -1601,6 +1639,7 @@ int unit_suite_fs(void)
 	    !CU_add_test(s, "two front ends, split batches",
 	                 test_split_batches) ||
 	    !CU_add_test(s, "batched read", test_batched_read) ||
+	    !CU_add_test(s, "read-ahead", test_read_ahead) ||
 	    !CU_add_test(s, "walk and statfs", test_walk_statfs) ||
 	    !CU_add_test(s, "corrupt records", test_corrupt) ||
 	    !CU_add_test(s, "persistence", test_persistence))
