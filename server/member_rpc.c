@@ -29,20 +29,13 @@ int member_call_join(peer_client *pc, const peer_node *me, uint32_t weight,
 {
 	peer_join_args a;
 	peer_join_res r;
-	char network[sizeof(me->network)], peer[PEER_NODE_ADDR_MAX],
-	        nfs[PEER_NODE_ADDR_MAX];
+	peer_node mine = *me;
 	int rc;
 
-	snprintf(network, sizeof(network), "%s", me->network);
-	snprintf(peer, sizeof(peer), "%s", me->peer);
-	snprintf(nfs, sizeof(nfs), "%s", me->nfs);
 	memset(&a, 0, sizeof(a));
 	memset(&r, 0, sizeof(r));
 	peer_client_hdr(pc, &a.hdr);
-	a.me.network = network;
-	memcpy(a.me.node_id, me->id, PEER_ID_LEN);
-	a.me.peer_addr = peer;
-	a.me.nfs_addr = nfs;
+	peer_node_to_wire(&mine, &a.me);
 	a.me.proto_version = PEER_PROTO_VERSION;
 	a.weight = weight;
 	a.probe = probe ? TRUE : FALSE;

@@ -394,6 +394,15 @@ int peer_call_null(peer_client *pc)
 	return peer_client_call(pc, PEERPROC_NULL, NULL, NULL, NULL, NULL);
 }
 
+void peer_node_to_wire(peer_node *n, peer_node_info *w)
+{
+	w->network = n->network;
+	memcpy(w->node_id, n->id, PEER_ID_LEN);
+	w->peer_addr = n->peer;
+	w->nfs_addr = n->nfs;
+	w->proto_version = n->proto_version;
+}
+
 static void node_from(peer_node *n, const peer_node_info *i)
 {
 	memset(n, 0, sizeof(*n));
@@ -410,22 +419,13 @@ int peer_call_hello(peer_client *pc, const peer_node *me, peer_node *them)
 {
 	peer_hello_args a;
 	peer_hello_res r;
-	char network[sizeof(me->network)], peer[PEER_NODE_ADDR_MAX],
-	        nfs[PEER_NODE_ADDR_MAX];
+	peer_node mine = *me;
 	int rc;
 
-	/* Local copies: XDR encoding wants non-const pointers. */
-	snprintf(network, sizeof(network), "%s", me->network);
-	snprintf(peer, sizeof(peer), "%s", me->peer);
-	snprintf(nfs, sizeof(nfs), "%s", me->nfs);
 	memset(&a, 0, sizeof(a));
 	memset(&r, 0, sizeof(r));
 	peer_client_hdr(pc, &a.hdr);
-	a.me.network = network;
-	memcpy(a.me.node_id, me->id, PEER_ID_LEN);
-	a.me.peer_addr = peer;
-	a.me.nfs_addr = nfs;
-	a.me.proto_version = me->proto_version;
+	peer_node_to_wire(&mine, &a.me);
 	rc = peer_client_call(pc, PEERPROC_HELLO,
 	                      (xdrproc_t)xdr_peer_hello_args, &a,
 	                      (xdrproc_t)xdr_peer_hello_res, &r);

@@ -128,6 +128,12 @@ int peer_call_kv_stat(peer_client *pc, kv_stat *st);
 struct peer_hdr;
 void peer_client_hdr(peer_client *pc, struct peer_hdr *h);
 
+/* Point w (a peer_node_info of rpc/magma_peer.x, for a call's
+ * arguments: HELLO, JOIN) at n's fields.  n is the caller's own copy,
+ * since XDR encoding takes non-const pointers; it must outlive the call. */
+struct peer_node_info;
+void peer_node_to_wire(peer_node *n, struct peer_node_info *w);
+
 /* One call of procedure proc: args encoded with xargs (NULL: void), the
  * reply decoded with xres (NULL: void) into res, which the caller has
  * zeroed and releases with xdr_free(xres, res) after a 0 return (on an
