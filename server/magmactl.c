@@ -21,11 +21,8 @@
 #include "keys.h"
 #include "merr.h"
 #include "mlog.h"
+#include "magmactl.h"
 #include "store/store.h"
-
-#define EXIT_USAGE 2
-
-int magmactl_join(int argc, char **argv, const char *data_dir); /* _join.c */
 
 static const char *data_dir; /* --data, or the default */
 static char default_dir[CONF_PATH_MAX];
@@ -124,7 +121,7 @@ static int join_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? MAGMA_ENAMETOOLONG : 0;
 }
 
-static int exists(const char *dir, const char *name)
+int mctl_exists(const char *dir, const char *name)
 {
 	char path[CONF_PATH_MAX + 64];
 	struct stat st;
@@ -132,6 +129,58 @@ static int exists(const char *dir, const char *name)
 	if (join_path(path, sizeof(path), dir, name) < 0)
 		return 0;
 	return lstat(path, &st) == 0;
+}
+
+int mctl_conf_add(const char *cmd, char *text, size_t cap, int *n,
+                  const char *key, const char *val)
+{
+	if (strchr(val, '\n') != NULL) {
+		fprintf(stderr, "magmactl %s: bad value for --%s\n", cmd, key);
+		return -1;
+	}
+	*n += snprintf(text + *n, cap - (size_t)*n, "%s = %s\n", key, val);
+	return (size_t)*n >= cap ? -1 : 0;
+}
+
+int mctl_conf_check(const char *cmd, const char *text, magma_conf *cfg)
+{
+	char err[512], where[32];
+	const char *what;
+
+	snprintf(where, sizeof(where), "magmactl %s", cmd);
+	if (conf_parse(text, where, cfg, err, sizeof(err)) == 0)
+		return 0;
+	/* err is "magmactl CMD:N: key: what": keep "key: what". */
+	what = strstr(err, ": ");
+	fprintf(stderr, "magmactl %s: %s\n", cmd, what ? what + 2 : err);
+	return -1;
+}
+
+int mctl_node_create(const char *cmd, const char *dabs, const magma_conf *cfg)
+{
+	char path[CONF_PATH_MAX + 64];
+	store_config sc = { .dir = dabs, .map_size = cfg->store_size };
+	store *st = NULL;
+	int rc = store_open(&st, &sc);
+
+	if (rc < 0) {
+		fprintf(stderr,
+		        "magmactl %s: cannot create the store in %s: %s\n", cmd,
+		        dabs, magma_strerror(rc));
+		return -1;
+	}
+	store_close(st);
+	if (join_path(path, sizeof(path), dabs, CONF_FILE) == 0 &&
+	    conf_write(path, cfg) == 0)
+		return 0;
+	fprintf(stderr, "magmactl %s: cannot write %s/%s\n", cmd, dabs,
+	        CONF_FILE);
+	/* Leave no half node behind, so that the command can be run again. */
+	join_path(path, sizeof(path), dabs, "store.mdb");
+	unlink(path);
+	join_path(path, sizeof(path), dabs, "store.mdb-lock");
+	unlink(path);
+	return -1;
 }
 
 /* mkdir -p with mode for the directories it makes. */
@@ -255,13 +304,10 @@ static int cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *network = NULL, *kfile = NULL;
-	char text[8192], err[512], kabs[PATH_MAX], dabs[PATH_MAX],
-	        path[CONF_PATH_MAX + 64];
+	char text[8192], kabs[PATH_MAX], dabs[PATH_MAX];
 	magma_conf cfg;
-	int gen = 0, c, n = 0, rc, made_store = 0;
+	int gen = 0, c, n = 0;
 	uint8_t id[16];
-	store *st = NULL;
-	store_config sc;
 
 	/* The options are checked by building the config text and parsing
 	 * it: one validator for magmactl and magmad. */
@@ -286,19 +332,9 @@ static int cmd_init(int argc, char **argv)
 		case 'h': usage_init(stdout); return 0;
 		default: usage_init(stderr); return EXIT_USAGE;
 		}
-		if (key != NULL) {
-			if (strchr(optarg, '\n') != NULL) {
-				fprintf(stderr,
-				        "magmactl init: bad value "
-				        "for --%s\n",
-				        key);
-				return EXIT_USAGE;
-			}
-			n += snprintf(text + n, sizeof(text) - (size_t)n,
-			              "%s = %s\n", key, optarg);
-			if ((size_t)n >= sizeof(text))
-				return EXIT_USAGE;
-		}
+		if (key != NULL && mctl_conf_add("init", text, sizeof(text), &n,
+		                                 key, optarg) < 0)
+			return EXIT_USAGE;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "magmactl init: unexpected argument \"%s\"\n",
@@ -324,14 +360,11 @@ static int cmd_init(int argc, char **argv)
 	              "network = %s\nnode_id = %032x\nkeyphrase_file = /k\n",
 	              network, 0);
 	if ((size_t)n >= sizeof(text) ||
-	    conf_parse(text, "magmactl init", &cfg, err, sizeof(err)) < 0) {
-		/* err is "magmactl init:N: key: what": keep "key: what". */
-		const char *what = strstr(err, ": ");
-		fprintf(stderr, "magmactl init: %s\n", what ? what + 2 : err);
+	    mctl_conf_check("init", text, &cfg) < 0)
 		return EXIT_USAGE;
-	}
 
-	if (exists(data_dir, CONF_FILE) || exists(data_dir, "store.mdb")) {
+	if (mctl_exists(data_dir, CONF_FILE) ||
+	    mctl_exists(data_dir, "store.mdb")) {
 		fprintf(stderr,
 		        "magmactl init: %s already holds a magma node "
 		        "(%s/%s): refusing to overwrite it\n",
@@ -366,38 +399,12 @@ static int cmd_init(int argc, char **argv)
 		return 1;
 	}
 	keys_hex(id, sizeof(id), cfg.node_id);
-
-	sc.dir = dabs;
-	sc.map_size = cfg.store_size;
-	rc = store_open(&st, &sc);
-	if (rc < 0) {
-		fprintf(stderr,
-		        "magmactl init: cannot create the store in %s: "
-		        "%s\n",
-		        dabs, magma_strerror(rc));
-		goto fail;
-	}
-	made_store = 1;
-	store_close(st);
-	if (join_path(path, sizeof(path), dabs, CONF_FILE) < 0 ||
-	    (rc = conf_write(path, &cfg)) < 0) {
-		fprintf(stderr, "magmactl init: cannot write %s/%s\n", dabs,
-		        CONF_FILE);
-		goto fail;
-	}
+	if (mctl_node_create("init", dabs, &cfg) < 0)
+		return 1;
 	printf("magmactl: created network %s with node %s in %s\n"
 	       "start it with: magmad --data %s\n",
 	       cfg.network, cfg.node_id, dabs, dabs);
 	return 0;
-fail:
-	/* Leave no half node behind, so that init can be run again. */
-	if (made_store) {
-		join_path(path, sizeof(path), dabs, "store.mdb");
-		unlink(path);
-		join_path(path, sizeof(path), dabs, "store.mdb-lock");
-		unlink(path);
-	}
-	return 1;
 }
 
 /* ---- talking to magmad ---- */
@@ -408,7 +415,7 @@ static int call_daemon(const char *request, ctl_line_fn fn, void *arg)
 	char sock[CONF_PATH_MAX + 64], err[1024];
 	int rc;
 
-	if (!exists(data_dir, CONF_FILE)) {
+	if (!mctl_exists(data_dir, CONF_FILE)) {
 		fprintf(stderr,
 		        "magmactl: no magma node in %s: run magmactl "
 		        "init\n",

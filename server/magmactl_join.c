@@ -22,15 +22,11 @@
 
 #include "conf.h"
 #include "keys.h"
+#include "magmactl.h"
 #include "member_rpc.h"
 #include "member_table.h"
 #include "merr.h"
 #include "peer_client.h"
-#include "store/store.h"
-
-int magmactl_join(int argc, char **argv, const char *data_dir);
-
-#define EXIT_USAGE 2
 
 static void usage_join(FILE *f)
 {
@@ -209,8 +205,7 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *network = NULL, *kfile = NULL, *peer = NULL;
-	char text[8192], err[512], kabs[PATH_MAX], dabs[PATH_MAX],
-	        path[CONF_PATH_MAX + 64], pa[CONF_ADDR_MAX + 16];
+	char text[8192], kabs[PATH_MAX], dabs[PATH_MAX], pa[CONF_ADDR_MAX + 16];
 	magma_conf cfg;
 	uint8_t token[KEYS_LEN];
 	member_answer ans = { .table = NULL };
@@ -218,9 +213,7 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 	struct stat sb;
 	uint8_t id[16];
 	unsigned red = 0;
-	int c, n = 0, rc, made_dir = 0, made_store = 0;
-	store *st = NULL;
-	store_config sc;
+	int c, n = 0, rc, made_dir = 0;
 
 	conf_defaults(&cfg);
 	text[0] = '\0';
@@ -242,14 +235,9 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		case 'h': usage_join(stdout); return 0;
 		default: usage_join(stderr); return EXIT_USAGE;
 		}
-		if (key != NULL) {
-			if (strchr(optarg, '\n') != NULL)
-				return EXIT_USAGE;
-			n += snprintf(text + n, sizeof(text) - (size_t)n,
-			              "%s = %s\n", key, optarg);
-			if ((size_t)n >= sizeof(text))
-				return EXIT_USAGE;
-		}
+		if (key != NULL && mctl_conf_add("join", text, sizeof(text), &n,
+		                                 key, optarg) < 0)
+			return EXIT_USAGE;
 	}
 	if (optind != argc || kfile == NULL || peer == NULL ||
 	    data_dir == NULL) {
@@ -271,15 +259,9 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 	              "keyphrase_file = /k\n",
 	              0);
 	if ((size_t)n >= sizeof(text) ||
-	    conf_parse(text, "magmactl join", &cfg, err, sizeof(err)) < 0) {
-		const char *what = strstr(err, ": ");
-		fprintf(stderr, "magmactl join: %s\n", what ? what + 2 : err);
+	    mctl_conf_check("join", text, &cfg) < 0)
 		return EXIT_USAGE;
-	}
-	if (stat(data_dir, &sb) == 0 &&
-	    (access(data_dir, F_OK) == 0 &&
-	     (snprintf(path, sizeof(path), "%s/%s", data_dir, CONF_FILE),
-	      access(path, F_OK) == 0))) {
+	if (mctl_exists(data_dir, CONF_FILE)) {
 		fprintf(stderr,
 		        "magmactl join: %s already holds a magma node: "
 		        "refusing to overwrite it\n",
@@ -332,23 +314,8 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 		        strerror(errno));
 		goto fail;
 	}
-	sc.dir = dabs;
-	sc.map_size = cfg.store_size;
-	rc = store_open(&st, &sc);
-	if (rc < 0) {
-		fprintf(stderr,
-		        "magmactl join: cannot create the store in %s: "
-		        "%s\n",
-		        dabs, magma_strerror(rc));
+	if (mctl_node_create("join", dabs, &cfg) < 0)
 		goto fail;
-	}
-	made_store = 1;
-	store_close(st);
-	snprintf(path, sizeof(path), "%s/%s", dabs, CONF_FILE);
-	if (conf_write(path, &cfg) < 0) {
-		fprintf(stderr, "magmactl join: cannot write %s\n", path);
-		goto fail;
-	}
 	printf("magmactl: node %s of network %s prepared in %s (redundancy "
 	       "%u, coordinator %s)\nstart it with: magmad --data %s\n",
 	       cfg.node_id, cfg.network, dabs, cfg.redundancy, cfg.coordinator,
@@ -357,12 +324,6 @@ int magmactl_join(int argc, char **argv, const char *data_dir)
 	return 0;
 fail:
 	ring_free(ans.table);
-	if (made_store) {
-		snprintf(path, sizeof(path), "%s/store.mdb", dabs);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/store.mdb-lock", dabs);
-		unlink(path);
-	}
 	if (made_dir)
 		rmdir(data_dir);
 	return 1;
