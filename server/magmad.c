@@ -349,16 +349,6 @@ static int read_keys(struct magmad *d)
 	return rc;
 }
 
-/* Only the founding node's first start makes the root directory (fs.h):
- * no table yet, and no coordinator to join through. */
-static int network_is_new(const struct magmad *d)
-{
-	char path[CONF_PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", d->data_dir, MEMBER_TABLE_FILE);
-	return access(path, F_OK) != 0 && d->cfg.coordinator[0] == 0;
-}
-
 static void magmad_stop(struct magmad *d)
 {
 	char path[CONF_PATH_MAX + 32];
@@ -505,7 +495,7 @@ static int magmad_start(struct magmad *d, const magmad_opts *o)
 	if (rc < 0)
 		return rc;
 	rc = fs_open_root(&d->fs, kv_net_kv(d->net), &d->keys,
-	                  network_is_new(d));
+	                  node_net_network_is_new(d));
 	if (rc < 0) {
 		fprintf(stderr, "magmad: cannot open the file system: %s\n",
 		        magma_strerror(rc));

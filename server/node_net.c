@@ -57,10 +57,9 @@ static void on_view(void *arg, const ring *view)
 
 int node_net_open(struct magmad *d)
 {
-	char path[CONF_PATH_MAX + 32];
 	kv_net_config nc;
 	store_config sc;
-	int rc, is_member;
+	int rc;
 
 	/* start_peer parses it too, later: the data path needs it now. */
 	rc = peer_id_parse(d->cfg.node_id, d->node_id);
@@ -95,10 +94,16 @@ int node_net_open(struct magmad *d)
 		        magma_strerror(rc));
 		return rc;
 	}
-	snprintf(path, sizeof(path), "%s/%s", d->data_dir, MEMBER_TABLE_FILE);
-	is_member = access(path, F_OK) == 0 || d->cfg.coordinator[0];
-	kv_net_set_serving(d->net, !is_member);
+	kv_net_set_serving(d->net, node_net_network_is_new(d));
 	return 0;
+}
+
+int node_net_network_is_new(const struct magmad *d)
+{
+	char path[CONF_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", d->data_dir, MEMBER_TABLE_FILE);
+	return access(path, F_OK) != 0 && d->cfg.coordinator[0] == 0;
 }
 
 int node_net_start(struct magmad *d)

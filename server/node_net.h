@@ -17,6 +17,11 @@ struct magmad;
  * repair pass.  A clear line on stderr on failure. */
 int node_net_open(struct magmad *d);
 
+/* Non-zero on the founding node's first start: no DIR/table yet and no
+ * coordinator in its config.  Only then may the root directory be made
+ * (fs.h, fs_open_root) and the node serve at once. */
+int node_net_network_is_new(const struct magmad *d);
+
 /* After member_start: route by membership's view (and follow it), and
  * start the repair thread. */
 int node_net_start(struct magmad *d);
