@@ -148,7 +148,7 @@ static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
 /* [off, off+len) of the file from the chunks it spans, read with one
  * kv_get_many (one call per owner: a file's chunks share its home key);
  * zeros where not stored. */
-int fs_chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t off, uint32_t len,
                    uint8_t *buf)
 {
 	uint64_t first = off / FS_CHUNK, last = (off + len - 1) / FS_CHUNK;
@@ -163,8 +163,8 @@ int fs_chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
 		goto out;
 	}
 	for (size_t i = 0; i < nq; i++) {
-		fs_sub_chunk(n->ref.id, first + i, subs[i]);
-		memcpy(q[i].key, n->ref.home, KV_KEY_LEN);
+		fs_sub_chunk(ref->id, first + i, subs[i]);
+		memcpy(q[i].key, ref->home, KV_KEY_LEN);
 		q[i].sub = subs[i];
 		q[i].sublen = FS_SUB_CHUNK_LEN;
 	}
@@ -219,10 +219,11 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 	if (want > FS_CHUNK &&
 	    __atomic_load_n(&f->kv->batched_reads, __ATOMIC_ACQUIRE)) {
 		if (!fs_ra_take(f, &n, off, want, buf))
-			rc = fs_chunks_read(f, &n, off, want, buf);
-		done = rc ? 0 : want;
-		if (rc == 0)
+			rc = fs_chunks_read(f, &n.ref, off, want, buf);
+		if (rc == 0) {
+			done = want;
 			fs_ra_after(f, &n, off, want);
+		}
 	}
 	while (rc == 0 && done < want) {
 		uint64_t pos = off + done;
@@ -232,9 +233,8 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 			step = want - done;
 		rc = chunk_read(f, &n, pos / FS_CHUNK, in, step,
 		                (uint8_t *)buf + done);
-		if (rc)
-			return rc;
-		done += step;
+		if (rc == 0)
+			done += step;
 	}
 	if (rc)
 		return rc;

@@ -41,9 +41,9 @@ int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len, void *buf);
 /* A READ of [off, off+len) of n was answered: prefetch what a
  * sequential reader asks next. */
 void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len);
-/* fs_file.c: [off, off+len) of file n from its chunks, one kv_get_many;
- * zeros where nothing is stored. */
-int fs_chunks_read(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+/* fs_file.c: [off, off+len) of the file ref from its chunks, one
+ * kv_get_many; zeros where nothing is stored. */
+int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t off, uint32_t len,
                    uint8_t *buf);
 
 /* ---- fs.c: shared helpers ---- */

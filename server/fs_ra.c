@@ -27,7 +27,8 @@
 enum { RA_IDLE = 0, RA_WANTED, RA_FETCHING, RA_READY };
 
 typedef struct ra_slot {
-	fs_node node;  /* the file as the READ that asked saw it */
+	fs_ref ref;    /* the file */
+	uint64_t ver;  /* its flare record's version when the READ asked */
 	uint64_t next; /* where the last READ of it ended */
 	uint64_t off;  /* the range fetched (or to fetch) */
 	uint32_t len;
@@ -83,7 +84,7 @@ void fs_ra_free(fs_ra *ra)
 
 static int same_file(const ra_slot *s, const fs_node *n)
 {
-	return memcmp(&s->node.ref, &n->ref, sizeof(n->ref)) == 0;
+	return memcmp(&s->ref, &n->ref, sizeof(n->ref)) == 0;
 }
 
 /* Under mu. */
@@ -103,7 +104,7 @@ static void *ra_run(void *arg)
 	pthread_mutex_lock(&ra->mu);
 	while (!ra->stop) {
 		ra_slot *s = NULL;
-		fs_node n;
+		fs_ref ref;
 		uint64_t off;
 		uint32_t len;
 		int rc;
@@ -116,12 +117,12 @@ static void *ra_run(void *arg)
 			continue;
 		}
 		s->state = RA_FETCHING;
-		n = s->node;
+		ref = s->ref;
 		off = s->off;
 		len = s->len;
 		pthread_mutex_unlock(&ra->mu);
 		/* The buffer is the worker's while FETCHING. */
-		rc = fs_chunks_read(f, &n, off, len, s->buf);
+		rc = fs_chunks_read(f, &ref, off, len, s->buf);
 		pthread_mutex_lock(&ra->mu);
 		s->state = rc == 0 ? RA_READY : RA_IDLE;
 		pthread_cond_broadcast(&ra->cv);
@@ -143,9 +144,8 @@ int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len, void *buf)
 	while (s && (s->state == RA_WANTED || s->state == RA_FETCHING) &&
 	       same_file(s, n) && !ra->stop)
 		pthread_cond_wait(&ra->cv, &ra->mu);
-	if (s && same_file(s, n) && s->state == RA_READY &&
-	    s->node.ver == n->ver && off >= s->off &&
-	    off + len <= s->off + s->len) {
+	if (s && same_file(s, n) && s->state == RA_READY && s->ver == n->ver &&
+	    off >= s->off && off + len <= s->off + s->len) {
 		memcpy(buf, s->buf + (off - s->off), len);
 		hit = 1;
 	}
@@ -174,7 +174,7 @@ void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len)
 		if (!s)
 			goto out;
 		s->state = RA_IDLE;
-		s->node = *n;
+		s->ref = n->ref;
 		s->next = UINT64_MAX; /* not sequential yet */
 	}
 	s->used = ++ra->clock;
@@ -191,7 +191,7 @@ void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len)
 				goto out;
 			ra->started = 1;
 		}
-		s->node = *n;
+		s->ver = n->ver;
 		s->off = end;
 		s->len = len > RA_MAX ? RA_MAX : len;
 		if (s->len > left)
