@@ -127,71 +127,56 @@ static int file_check(const fs_node *n)
 }
 
 /* Copy [off, off+len) of chunk idx into buf; zeros where not stored. */
-static int chunk_read(fs *f, const fs_node *n, uint64_t idx, uint32_t off,
-                      uint32_t len, uint8_t *buf)
-{
-	uint8_t sub[FS_SUB_CHUNK_LEN];
-	size_t got = 0;
-	int rc;
-
-	fs_sub_chunk(n->ref.id, idx, sub);
-	rc = kv_read(f->kv, n->ref.home, sub, sizeof(sub), off, len, buf, &got);
-	if (rc == MAGMA_ENOENT)
-		rc = 0, got = 0;
-	if (rc)
-		return rc;
-	if (got < len)
-		memset(buf + got, 0, len - got);
-	return 0;
-}
-
 /* [off, off+len) of the file from the chunks it spans, read with one
- * kv_get_many (one call per owner: a file's chunks share its home key);
- * zeros where not stored. */
-int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t off, uint32_t len,
-                   uint8_t *buf)
+ * kv_read_many (a file's chunks share its home key) witnessed by ver,
+ * the version of the flare record the caller read: every change of the
+ * file's data puts that record in the same batch, so a copy holding it
+ * at ver holds the data of then.  Zeros where not stored.  *here: this
+ * node's own copy served it (no read-ahead needed). */
+int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
+                   uint32_t len, uint8_t *buf, int *here)
 {
 	uint64_t first = off / FS_CHUNK, last = (off + len - 1) / FS_CHUNK;
 	size_t nq = (size_t)(last - first + 1);
-	kv_get_req *q = calloc(nq, sizeof(*q));
+	kv_read_req *q = calloc(nq, sizeof(*q));
 	uint8_t(*subs)[FS_SUB_CHUNK_LEN] = calloc(nq, sizeof(*subs));
+	uint8_t wsub[FS_SUB_FLARE_LEN];
+	kv_witness w = { .sub = wsub, .sublen = sizeof(wsub), .ver = ver };
 	uint32_t done = 0;
 	int rc = 0;
 
+	*here = 0;
 	if (!q || !subs) {
 		rc = MAGMA_ENOMEM;
 		goto out;
 	}
+	fs_sub_flare(ref->id, wsub);
 	for (size_t i = 0; i < nq; i++) {
-		fs_sub_chunk(ref->id, first + i, subs[i]);
-		memcpy(q[i].key, ref->home, KV_KEY_LEN);
-		q[i].sub = subs[i];
-		q[i].sublen = FS_SUB_CHUNK_LEN;
-	}
-	rc = kv_get_many(f->kv, q, nq);
-	for (size_t i = 0; rc == 0 && i < nq; i++) {
 		uint64_t pos = off + done;
-		uint32_t in = (uint32_t)(pos % FS_CHUNK);
-		uint32_t step = FS_CHUNK - in, have = 0;
+		uint32_t step = FS_CHUNK - (uint32_t)(pos % FS_CHUNK);
 
 		if (step > len - done)
 			step = len - done;
-		if (q[i].rc != 0 && q[i].rc != MAGMA_ENOENT) {
-			rc = q[i].rc;
-			break;
-		}
-		if (q[i].rc == 0 && q[i].vallen > in)
-			have = q[i].vallen - in < step
-			               ? (uint32_t)(q[i].vallen - in)
-			               : step;
-		if (have)
-			memcpy(buf + done, (uint8_t *)q[i].val + in, have);
-		memset(buf + done + have, 0, step - have);
+		fs_sub_chunk(ref->id, first + i, subs[i]);
+		q[i].sub = subs[i];
+		q[i].sublen = FS_SUB_CHUNK_LEN;
+		q[i].off = pos % FS_CHUNK;
+		q[i].len = step;
+		q[i].buf = buf + done;
 		done += step;
 	}
+	rc = kv_read_many(f->kv, ref->home, &w, q, nq);
+	for (size_t i = 0; rc == 0 && i < nq; i++) {
+		if (q[i].rc == MAGMA_ENOENT)
+			q[i].got = 0; /* a hole */
+		else if (q[i].rc != 0)
+			rc = q[i].rc;
+		if (rc == 0 && q[i].got < q[i].len)
+			memset((uint8_t *)q[i].buf + q[i].got, 0,
+			       q[i].len - q[i].got);
+	}
+	*here = w.here;
 out:
-	for (size_t i = 0; q && i < nq; i++)
-		free(q[i].val);
 	free(q);
 	free(subs);
 	return rc;
@@ -201,8 +186,8 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
             uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
 {
 	fs_node n;
-	uint32_t want, done = 0;
-	int rc = fs_node_get(f, ref, &n);
+	uint32_t want;
+	int rc = fs_node_get(f, ref, &n), hit, here = 0;
 
 	if (rc)
 		return rc;
@@ -216,30 +201,16 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		return 0;
 	}
 	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
-	if (want > FS_CHUNK &&
-	    __atomic_load_n(&f->kv->batched_reads, __ATOMIC_ACQUIRE)) {
-		if (!fs_ra_take(f, &n, off, want, buf))
-			rc = fs_chunks_read(f, &n.ref, off, want, buf);
-		if (rc == 0) {
-			done = want;
-			fs_ra_after(f, &n, off, want);
-		}
-	}
-	while (rc == 0 && done < want) {
-		uint64_t pos = off + done;
-		uint32_t in = (uint32_t)(pos % FS_CHUNK);
-		uint32_t step = FS_CHUNK - in;
-		if (step > want - done)
-			step = want - done;
-		rc = chunk_read(f, &n, pos / FS_CHUNK, in, step,
-		                (uint8_t *)buf + done);
-		if (rc == 0)
-			done += step;
-	}
+	hit = fs_ra_take(f, &n, off, want, buf);
+	if (!hit)
+		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, buf, &here);
 	if (rc)
 		return rc;
-	*got = done;
-	*eof = off + done >= n.rec.size;
+	/* Data from another node: fetch the next range meanwhile. */
+	if (hit || !here)
+		fs_ra_after(f, &n, off, want);
+	*got = want;
+	*eof = off + want >= n.rec.size;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* fs_ra.c - read-ahead for sequential READs of files whose chunks come
- * from other nodes (kv.batched_reads): while the client takes one reply,
- * the next range is fetched, so a one-call-at-a-time reader does not
- * wait a round trip for every MiB.
+ * from other nodes (this node holds no current copy of them): while the
+ * client takes one reply, the next range is fetched, so a
+ * one-call-at-a-time reader does not wait a round trip for every MiB.
  *
  * Why the data is never stale: every WRITE, truncation and other change
  * of a file's data puts its flare record, which bumps the record's
@@ -105,9 +105,9 @@ static void *ra_run(void *arg)
 	while (!ra->stop) {
 		ra_slot *s = NULL;
 		fs_ref ref;
-		uint64_t off;
+		uint64_t off, ver;
 		uint32_t len;
-		int rc;
+		int rc, here;
 
 		for (int i = 0; i < RA_SLOTS && !s; i++)
 			if (ra->slots[i].state == RA_WANTED)
@@ -120,9 +120,10 @@ static void *ra_run(void *arg)
 		ref = s->ref;
 		off = s->off;
 		len = s->len;
+		ver = s->ver;
 		pthread_mutex_unlock(&ra->mu);
 		/* The buffer is the worker's while FETCHING. */
-		rc = fs_chunks_read(f, &ref, off, len, s->buf);
+		rc = fs_chunks_read(f, &ref, ver, off, len, s->buf, &here);
 		pthread_mutex_lock(&ra->mu);
 		s->state = rc == 0 ? RA_READY : RA_IDLE;
 		pthread_cond_broadcast(&ra->cv);

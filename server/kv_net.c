@@ -54,6 +54,8 @@ struct kv_net {
 	void *hook_arg;
 	peer_client_opts opts[3]; /* front end, forward, repair */
 	int serving;              /* atomic */
+	uint64_t reads_here;      /* atomic: read_many from this copy */
+	uint64_t reads_away;      /* atomic: read_many from other owners */
 	pthread_mutex_t mu;       /* pool and suspects */
 	pool_ent *pool;
 	suspect sus[SUSPECT_MAX];
@@ -625,6 +627,107 @@ out:
 	return rc;
 }
 
+/* ---- many reads under one key (a file's chunks) ---- */
+
+/* reqs from owner pc: KV_GET_MANY calls of at most PEER_GETM_MAX
+ * values, the asked ranges copied out.  A failure of the owner (of the
+ * call or of one record) is returned, for the next owner to retry all. */
+static int readm_remote(peer_client *pc, const uint8_t key[KV_KEY_LEN],
+                        kv_read_req *reqs, size_t n)
+{
+	size_t cap = n < PEER_GETM_MAX ? n : PEER_GETM_MAX, at = 0;
+	kv_get_req *q = calloc(cap ? cap : 1, sizeof(*q));
+	int rc = q ? 0 : MAGMA_ENOMEM;
+
+	while (rc == 0 && at < n) {
+		size_t m = n - at < cap ? n - at : cap, done = 0;
+
+		for (size_t i = 0; i < m; i++) {
+			memcpy(q[i].key, key, KV_KEY_LEN);
+			q[i].sub = reqs[at + i].sub;
+			q[i].sublen = reqs[at + i].sublen;
+			q[i].val = NULL;
+		}
+		rc = peer_call_kv_get_many(pc, q, m, &done);
+		for (size_t i = 0; i < done; i++) {
+			kv_read_req *r = &reqs[at + i];
+
+			r->rc = q[i].rc;
+			r->got = 0;
+			if (failover_error(r->rc) && rc == 0)
+				rc = r->rc;
+			if (r->rc == 0 && r->off < q[i].vallen) {
+				r->got = q[i].vallen - r->off < r->len
+				                 ? q[i].vallen - r->off
+				                 : r->len;
+				memcpy(r->buf, (uint8_t *)q[i].val + r->off,
+				       r->got);
+			}
+			free(q[i].val);
+		}
+		at += done;
+	}
+	free(q);
+	return rc;
+}
+
+/* This node's store, by the witness when given. */
+static int readm_here(kv_net *kn, const uint8_t key[KV_KEY_LEN], kv_witness *w,
+                      kv_read_req *reqs, size_t n, int check)
+{
+	int rc = store_read_many(kn->local, key, check ? w : NULL, reqs, n);
+
+	if (rc == 0) {
+		if (w)
+			w->here = 1;
+		__atomic_add_fetch(&kn->reads_here, 1, __ATOMIC_RELAXED);
+	}
+	return rc;
+}
+
+/* From the primary, then each backup in order (as read_run); but a
+ * backup that is this node serves them itself when its copy passes the
+ * witness, which saves moving the bytes between nodes. */
+static int net_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
+                         kv_read_req *reqs, size_t n)
+{
+	kv_net *kn = net_of(k);
+	const owner *order[RING_R_MAX];
+	long deadline = now_ms() + (long)kn->timeout_ms;
+	route r;
+	size_t cnt;
+	int rc = route_key(kn, key, 0, &r);
+
+	if (rc < 0 || r.local_only)
+		return rc < 0 ? rc : readm_here(kn, key, w, reqs, n, 0);
+	cnt = try_order(kn, &r, order);
+	for (size_t i = 1; w && i < cnt; i++)
+		if (order[i]->self && readm_here(kn, key, w, reqs, n, 1) == 0)
+			return 0;
+	rc = MAGMA_EUNAVAIL;
+	for (size_t i = 0; i < cnt; i++) {
+		peer_client *pc = NULL;
+
+		if (order[i]->self)
+			return readm_here(kn, key, w, reqs, n, 0);
+		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
+			break;
+		if ((rc = kv_net_get_client(kn, order[i]->addr, 0, &pc)) < 0)
+			break;
+		rc = readm_remote(pc, key, reqs, n);
+		kv_net_put_client(kn, pc, 0, !failover_error(rc));
+		if (!failover_error(rc)) {
+			__atomic_add_fetch(&kn->reads_away, 1,
+			                   __ATOMIC_RELAXED);
+			return rc;
+		}
+		kv_net_suspect(kn, order[i]->id, rc);
+		rc = MAGMA_EUNAVAIL;
+	}
+	log_unavail(key, "read", rc);
+	return MAGMA_EUNAVAIL;
+}
+
 /* ---- KV_APPLY encoding ---- */
 
 static const char empty_bytes[1];
@@ -1090,6 +1193,7 @@ static const struct kv_ops net_ops = {
 	.stat = net_stat,
 	.close = net_close,
 	.get_many = net_get_many,
+	.read_many = net_read_many,
 };
 
 /* ---- the KV_APPLY handler ---- */
@@ -1291,7 +1395,6 @@ int kv_net_set_routes(kv_net *kn, const ring *table, const ring *view)
 		alone = 1;
 	pthread_rwlock_wrlock(&kn->vlock);
 	__atomic_store_n(&kn->alone, alone, __ATOMIC_RELEASE);
-	__atomic_store_n(&kn->kv.batched_reads, !alone, __ATOMIC_RELEASE);
 	/* Alone, apply is one local transaction (net_apply). */
 	__atomic_store_n(&kn->kv.atomic_batches, alone, __ATOMIC_RELEASE);
 	old = kn->view;
@@ -1345,6 +1448,12 @@ int kv_net_serving(kv_net *kn)
 unsigned kv_net_timeout_ms(kv_net *kn)
 {
 	return kn->timeout_ms;
+}
+
+void kv_net_read_counts(kv_net *kn, uint64_t *here, uint64_t *away)
+{
+	*here = __atomic_load_n(&kn->reads_here, __ATOMIC_RELAXED);
+	*away = __atomic_load_n(&kn->reads_away, __ATOMIC_RELAXED);
 }
 
 void kv_net_self(kv_net *kn, uint8_t id[RING_ID_LEN])

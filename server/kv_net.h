@@ -7,6 +7,10 @@
  *          order; an owner that does not answer is skipped (and marked
  *          suspect: tried last for KV_NET_SUSPECT_MS).  A record's
  *          absence (MAGMA_ENOENT) is an answer, not a failure.
+ *          read_many with a witness (kv.h; a file's data) is served
+ *          by this node's copy when it is a backup whose witness
+ *          record has the witness version: the caller read that
+ *          version from the primary, so the copy is current.
  *   writes (apply) are split into runs of consecutive batch entries with
  *          the same owners (kv.h: entries are applied in order, without
  *          atomicity across ring keys) and each run goes to its primary
@@ -124,6 +128,9 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 /* Serving state (see "Catching up"). */
 void kv_net_set_serving(kv_net *kn, int on);
 int kv_net_serving(kv_net *kn);
+/* How many reads of a file's data (kv_read_many) this node's copy
+ * served, and how many came from other owners, since start. */
+void kv_net_read_counts(kv_net *kn, uint64_t *here, uint64_t *away);
 
 /* Mark a peer suspect (tried last for KV_NET_SUSPECT_MS) and tell the
  * peer_down hook. */

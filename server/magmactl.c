@@ -458,6 +458,8 @@ typedef struct status_info {
 	char repair_last[128]; /* "ranges R differing D pulled P ..." */
 	int have_move;         /* a move_rate line came */
 	uint64_t move_rate, move_bytes, move_waited_ms;
+	int have_reads; /* a data_reads line came */
+	uint64_t reads_here, reads_away;
 	struct {
 		char id[40], addr[80], nfs[80], state[16], flags[32];
 		char table_state[16]; /* "" from a magmad without it */
@@ -525,6 +527,9 @@ static int status_line(void *arg, const char *line)
 		s->have_move = sscanf(v, "%" SCNu64 " %" SCNu64 " %" SCNu64,
 		                      &s->move_rate, &s->move_bytes,
 		                      &s->move_waited_ms) == 3;
+	else if (!strcmp(key, "data_reads"))
+		s->have_reads = sscanf(v, "%" SCNu64 " %" SCNu64,
+		                       &s->reads_here, &s->reads_away) == 2;
 	else if (!strcmp(key, "coordinator"))
 		(void)sscanf(v, "%39s %79s", s->coord_id, s->coord_addr);
 	else if (!strcmp(key, "movement")) {
@@ -647,6 +652,10 @@ static void status_json(const status_info *s)
 		       ", \"bytes_paced\": %" PRIu64 ", \"waited_ms\": %" PRIu64
 		       "}",
 		       s->move_rate, s->move_bytes, s->move_waited_ms);
+	if (s->have_reads)
+		printf(", \"data_reads\": {\"here\": %" PRIu64
+		       ", \"other_owners\": %" PRIu64 "}",
+		       s->reads_here, s->reads_away);
 	printf(", \"store\": {\"bytes_used\": %" PRIu64
 	       ", \"bytes_free\": %" PRIu64 ", \"bytes_total\": %" PRIu64
 	       ", \"records\": %" PRIu64 "}, \"uptime_seconds\": %" PRIu64
@@ -718,6 +727,10 @@ static void status_text(const status_info *s)
 		       s->move_rate ? "/s" : "", moved,
 		       (double)s->move_waited_ms / 1000);
 	}
+	if (s->have_reads)
+		printf("data reads:     %" PRIu64 " from this node's copies, "
+		       "%" PRIu64 " from other owners\n",
+		       s->reads_here, s->reads_away);
 	printf("uptime:         %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
 	       ":%02" PRIu64 "\n",
 	       up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);

@@ -134,6 +134,12 @@ static int ctl_status(struct magmad *d, ctl_reply *r)
 			        r, "move_rate=%" PRIu64 " %" PRIu64 " %" PRIu64,
 			        rate, bytes, waited);
 		}
+		{
+			uint64_t here, away;
+			kv_net_read_counts(d->net, &here, &away);
+			ctl_reply_line(r, "data_reads=%" PRIu64 " %" PRIu64,
+			               here, away);
+		}
 	}
 	ctl_reply_line(r, "store_bytes_used=%" PRIu64, used);
 	ctl_reply_line(r, "store_bytes_free=%" PRIu64, st.bytes_free);

@@ -90,6 +90,32 @@ typedef struct kv_get_req {
 	uint64_t ver;
 } kv_get_req;
 
+/* One byte-range read of a kv_read_many call: sub, off, len and buf
+ * (len bytes) in; rc (0, MAGMA_ENOENT or another error) and got (the
+ * bytes the value had there, 0..len) out, as kv_read would give them. */
+typedef struct kv_read_req {
+	const void *sub;
+	size_t sublen;
+	size_t off, len;
+	void *buf;
+	int rc;
+	size_t got;
+} kv_read_req;
+
+/* What lets any copy of a ring key serve reads, not only the first
+ * owner: the record (key, sub) had version ver when the caller read it
+ * from the owners, and every change to what the reads fetch changes
+ * that record in the same batch (so in the same transaction on every
+ * copy).  A copy whose witness record has exactly that version holds
+ * what the owners held then.  here is set when this node's own copy
+ * served the reads. */
+typedef struct kv_witness {
+	const void *sub;
+	size_t sublen;
+	uint64_t ver;
+	int here; /* out */
+} kv_witness;
+
 /* Buffer returned by get: *val is malloc'd, caller frees it with free(). */
 struct kv_ops {
 	/* Read one record.  On success *val (malloc'd; caller frees) and
@@ -124,6 +150,17 @@ struct kv_ops {
 	 * an error only when none could be.  May be NULL: kv_get_many
 	 * then loops over get. */
 	int (*get_many)(kv *, kv_get_req *reqs, size_t n);
+	/* Many byte-range reads of records under one ring key (a file's
+	 * chunks), straight into the callers' buffers, each filled as
+	 * kv_read would (its own rc and got).  With a witness (may be
+	 * NULL) a networked backend serves them from this node's copy
+	 * when that copy's witness record has the witness version, in
+	 * one transaction with the reads; otherwise from the owners, one
+	 * call for all.  Returns 0 once every req is filled, or an error
+	 * only when none could be.  May be NULL: kv_read_many then loops
+	 * over read. */
+	int (*read_many)(kv *, const uint8_t key[KV_KEY_LEN], kv_witness *w,
+	                 kv_read_req *reqs, size_t n);
 };
 
 struct kv {
@@ -132,10 +169,6 @@ struct kv {
 	 * whatever durability was asked (the local LMDB store): writes can
 	 * then be reported FILE_SYNC and clients skip COMMIT. */
 	int always_durable;
-	/* Non-zero while get_many saves round trips (a backend with
-	 * peers): fs then reads the chunks of a large READ with one call.
-	 * A backend may change it at any time (atomic int). */
-	int batched_reads;
 	/* Non-zero while apply is atomic across the ring keys of a batch
 	 * (the local store; the networked kv while this node routes
 	 * alone).  A backend may change it at any time: read it with
@@ -182,6 +215,21 @@ static inline int kv_get_many(kv *k, kv_get_req *reqs, size_t n)
 		reqs[i].rc = k->ops->get(k, reqs[i].key, reqs[i].sub,
 		                         reqs[i].sublen, &reqs[i].val,
 		                         &reqs[i].vallen, &reqs[i].ver);
+	}
+	return 0;
+}
+static inline int kv_read_many(kv *k, const uint8_t key[KV_KEY_LEN],
+                               kv_witness *w, kv_read_req *reqs, size_t n)
+{
+	if (w)
+		w->here = 0;
+	if (k->ops->read_many)
+		return k->ops->read_many(k, key, w, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].got = 0;
+		reqs[i].rc = k->ops->read(k, key, reqs[i].sub, reqs[i].sublen,
+		                          reqs[i].off, reqs[i].len, reqs[i].buf,
+		                          &reqs[i].got);
 	}
 	return 0;
 }

@@ -305,6 +305,46 @@ out:
 	return rc;
 }
 
+int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
+                    const kv_witness *w, kv_read_req *reqs, size_t n)
+{
+	MDB_txn *txn = NULL;
+	store_raw r;
+	int rc = store_read_begin(s, &txn);
+
+	if (rc == 0 && w) {
+		rc = live_get(s, txn, key, w->sub, w->sublen, &r);
+		if (rc == MAGMA_ENOENT || (rc == 0 && r.ver != w->ver))
+			rc = MAGMA_ECONFLICT;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		kv_read_req *q = &reqs[i];
+
+		q->got = 0;
+		q->rc = q->len && !q->buf
+		                ? MAGMA_EINVAL
+		                : live_get(s, txn, key, q->sub, q->sublen, &r);
+		if (q->rc == 0 && q->off < r.vallen) {
+			q->got = r.vallen - q->off < q->len ? r.vallen - q->off
+			                                    : q->len;
+			memcpy(q->buf, r.val + q->off, q->got);
+		}
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* The only copy there is: no witness to check. */
+static int local_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
+                           kv_read_req *reqs, size_t n)
+{
+	int rc = store_read_many(kv_store(k), key, NULL, reqs, n);
+
+	if (rc == 0 && w)
+		w->here = 1;
+	return rc;
+}
+
 int store_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
 	size_t n = alen < blen ? alen : blen;
@@ -662,6 +702,7 @@ static void local_close(kv *k)
 static const struct kv_ops local_ops = {
 	.get = local_get,
 	.read = local_read,
+	.read_many = local_read_many,
 	.apply = local_apply,
 	.scan = local_scan,
 	.sync = local_sync,

@@ -80,6 +80,14 @@ void store_close(store *s);
  * store; kv_close() on it is a no-op (store_close releases everything). */
 kv *store_kv(store *s);
 
+/* Byte-range reads of records under one ring key in one read
+ * transaction, each into its req (kv_read_many in kv.h).  With a
+ * witness, first checks that the live record (key, w->sub) has version
+ * w->ver: MAGMA_ECONFLICT, and nothing read, when not (older, newer or
+ * absent). */
+int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
+                    const kv_witness *w, kv_read_req *reqs, size_t n);
+
 /* Named metadata, e.g. "boot_count".  Values up to 256 bytes. */
 int store_meta_get(store *s, const char *name, void *buf, size_t buflen,
                    size_t *len);

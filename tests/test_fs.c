@@ -1446,20 +1446,36 @@ static int walk_cb(void *arg, const char *comp, const uint8_t nk[KEYS_RING_LEN],
 	return 0;
 }
 
-/* A READ of several chunks through kv_get_many (batched_reads, as a
- * backend with peers reads) gives the same bytes as chunk by chunk:
- * data, holes, a short last chunk, unaligned offsets. */
-static void test_batched_read(void)
+/* A front end over a kv without read_many (skv, disarmed): the chunks
+ * come from kv_read_many's loop of reads, which never says "this
+ * node's copy", as data from other nodes does not. */
+static fs *front_elsewhere(void)
 {
-	fs_ref d = testdir("batched"), f;
+	fs *fa = NULL;
+
+	memset(&skv, 0, sizeof(skv));
+	skv.kv.ops = &sk_ops;
+	skv.kv.always_durable = 1;
+	skv.in = store_kv(ts);
+	CU_ASSERT_EQUAL(fs_open(&fa, &skv.kv, &tk), 0);
+	return fa;
+}
+
+/* A READ of several chunks through the store's read_many (one
+ * transaction) and through the per-chunk loop give the same bytes:
+ * data, holes, a short last chunk, unaligned offsets. */
+static void test_chunks_read(void)
+{
+	fs_ref d = testdir("chunks"), f;
 	const uint32_t size = 3 * FS_CHUNK + 1000;
 	uint8_t *data = malloc(size), *a = malloc(size), *b = malloc(size);
 	static const uint32_t offs[] = { 0, 1, FS_CHUNK - 7, FS_CHUNK,
 		                         2 * FS_CHUNK + 5 };
+	fs *fa = front_elsewhere();
 	uint32_t ga, gb;
 	int ea, eb;
 
-	CU_ASSERT_FATAL(data && a && b);
+	CU_ASSERT_FATAL(data && a && b && fa);
 	memset(data, 0, size);
 	for (uint32_t i = 0; i < FS_CHUNK + 300; i++)
 		data[i] = (uint8_t)(i * 7 + 1);
@@ -1471,39 +1487,39 @@ static void test_batched_read(void)
 	                0);
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		uint32_t n = size - offs[i];
-		store_kv(ts)->batched_reads = 1;
 		memset(a, 0xee, size);
 		CU_ASSERT_EQUAL(rd(&U1, &f, offs[i], n + 100, a, &ga, &ea), 0);
-		store_kv(ts)->batched_reads = 0;
 		memset(b, 0xdd, size);
-		CU_ASSERT_EQUAL(rd(&U1, &f, offs[i], n + 100, b, &gb, &eb), 0);
+		CU_ASSERT_EQUAL(fs_read(fa, &U1, &f, offs[i], n + 100, b, &gb,
+		                        &eb, NULL),
+		                0);
 		CU_ASSERT(ga == n && gb == n && ea == 1 && eb == 1);
 		CU_ASSERT(memcmp(a, data + offs[i], n) == 0);
 		CU_ASSERT(memcmp(b, data + offs[i], n) == 0);
 	}
-	store_kv(ts)->batched_reads = 0;
+	fs_close(fa);
 	free(data);
 	free(a);
 	free(b);
 }
 
-/* Read-ahead (fs_ra.c) under sequential READs of a file on "other
- * nodes" (batched_reads): the bytes are right, and a WRITE between two
- * READs is seen by the next one, prefetch or not. */
+/* Read-ahead (fs_ra.c) under sequential READs of a file whose data
+ * comes from "other nodes": the bytes are right, and a WRITE between
+ * two READs is seen by the next one, prefetch or not. */
 static void test_read_ahead(void)
 {
 	fs_ref d = testdir("readahead"), f;
 	const uint32_t step = 2 * FS_CHUNK, size = 8 * FS_CHUNK;
 	uint8_t *data = malloc(size), *b = malloc(step);
+	fs *fa = front_elsewhere();
 	uint32_t got;
 	int eof;
 
-	CU_ASSERT_FATAL(data && b);
+	CU_ASSERT_FATAL(data && b && fa);
 	for (uint32_t i = 0; i < size; i++)
 		data[i] = (uint8_t)(i * 31 + 7);
 	CU_ASSERT_EQUAL_FATAL(mkf(&U1, &d, "f", 0644, &f), 0);
 	CU_ASSERT_EQUAL(wr(&U1, &f, 0, data, size), 0);
-	store_kv(ts)->batched_reads = 1;
 	for (int round = 0; round < 2; round++) {
 		for (uint32_t off = 0; off < size; off += step) {
 			/* the second time round, change the range about to
@@ -1514,13 +1530,14 @@ static void test_read_ahead(void)
 				        wr(&U1, &f, off, data + off, 100), 0);
 			}
 			memset(b, 0xee, step);
-			CU_ASSERT_EQUAL(rd(&U1, &f, off, step, b, &got, &eof),
+			CU_ASSERT_EQUAL(fs_read(fa, &U1, &f, off, step, b, &got,
+			                        &eof, NULL),
 			                0);
 			CU_ASSERT_EQUAL(got, step);
 			CU_ASSERT(memcmp(b, data + off, step) == 0);
 		}
 	}
-	store_kv(ts)->batched_reads = 0;
+	fs_close(fa);
 	free(data);
 	free(b);
 }
@@ -1638,7 +1655,8 @@ int unit_suite_fs(void)
 	    !CU_add_test(s, "concurrent writes", test_concurrent_writes) ||
 	    !CU_add_test(s, "two front ends, split batches",
 	                 test_split_batches) ||
-	    !CU_add_test(s, "batched read", test_batched_read) ||
+	    !CU_add_test(s, "chunks read: read_many and the loop",
+	                 test_chunks_read) ||
 	    !CU_add_test(s, "read-ahead", test_read_ahead) ||
 	    !CU_add_test(s, "walk and statfs", test_walk_statfs) ||
 	    !CU_add_test(s, "corrupt records", test_corrupt) ||

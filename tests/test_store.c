@@ -504,6 +504,54 @@ static void test_read(void)
 	store_close(s);
 }
 
+/* store_read_many: ranges of several records in one transaction, a
+ * missing one answered MAGMA_ENOENT alone; with a witness, nothing is
+ * read unless the witness record has exactly the witness version. */
+static void test_read_many(void)
+{
+	store *s = open_at(NULL, 0);
+	kv *k = store_kv(s);
+	uint8_t kb[KV_KEY_LEN], a[8], b[8], c[8];
+	kv_read_req q[3] = {
+		{ .sub = "a", .sublen = 1, .off = 2, .len = 8, .buf = a },
+		{ .sub = "b", .sublen = 1, .off = 0, .len = 8, .buf = b },
+		{ .sub = "c", .sublen = 1, .off = 0, .len = 8, .buf = c },
+	};
+	kv_witness w = { .sub = "w", .sublen = 1 };
+	uint64_t ver = 0;
+
+	mkkey(kb, 9);
+	CU_ASSERT_EQUAL(put1(k, 9, "a", "0123456789", 10, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(put1(k, 9, "c", "xy", 2, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(put1(k, 9, "w", "v1", 2, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(kv_get(k, kb, "w", 1, NULL, NULL, &ver), 0);
+	CU_ASSERT_EQUAL(store_read_many(s, kb, NULL, q, 3), 0);
+	CU_ASSERT(q[0].rc == 0 && q[0].got == 8 && !memcmp(a, "23456789", 8));
+	CU_ASSERT(q[1].rc == MAGMA_ENOENT && q[1].got == 0);
+	CU_ASSERT(q[2].rc == 0 && q[2].got == 2 && !memcmp(c, "xy", 2));
+	w.ver = ver;
+	memset(a, 0, sizeof(a));
+	CU_ASSERT_EQUAL(store_read_many(s, kb, &w, q, 3), 0);
+	CU_ASSERT(q[0].got == 8 && !memcmp(a, "23456789", 8));
+	/* the witness moved on (a write of the file), or is older */
+	CU_ASSERT_EQUAL(put1(k, 9, "w", "v2", 2, KV_VER_ANY), 0);
+	memset(a, 0, sizeof(a));
+	q[0].got = 99;
+	CU_ASSERT_EQUAL(store_read_many(s, kb, &w, q, 3), MAGMA_ECONFLICT);
+	CU_ASSERT(q[0].got == 99 && a[0] == 0); /* nothing read */
+	w.ver = ver + 2;
+	CU_ASSERT_EQUAL(store_read_many(s, kb, &w, q, 3), MAGMA_ECONFLICT);
+	w.sub = "nope";
+	w.sublen = 4;
+	w.ver = ver;
+	CU_ASSERT_EQUAL(store_read_many(s, kb, &w, q, 3), MAGMA_ECONFLICT);
+	/* the local kv's read_many: this node's is the only copy */
+	w.here = 0;
+	CU_ASSERT_EQUAL(kv_read_many(k, kb, &w, q, 3), 0);
+	CU_ASSERT(w.here == 1 && q[2].got == 2);
+	store_close(s);
+}
+
 /* ---- persistence, sync, stat, meta ---- */
 
 static void test_persist(void)
@@ -1580,6 +1628,7 @@ int unit_suite_store(void)
 		{ "del range", test_del_range },
 		{ "scan", test_scan },
 		{ "read ranges", test_read },
+		{ "read many, with a witness", test_read_many },
 		{ "persistence", test_persist },
 		{ "sync and stat", test_sync_stat },
 		{ "meta", test_meta },

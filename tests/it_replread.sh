@@ -1,0 +1,153 @@
+#!/bin/sh
+# it_replread.sh - reads served by a backup's own copy (kv.h witness):
+# three real magmad nodes (127.0.0.31, .32, .33; r = 2).  Files whose
+# backup is C (and primary not C) read through C's front end come from
+# C's own store: C's "data reads" show them all as from this node's
+# copies, none from other owners.  Then C is stopped (SIGSTOP) until A
+# and B see it unreachable, the files are overwritten through A (the
+# forward skips C: its copies go stale), C resumes, and the same files
+# read through C must be the new contents: C's copies fail the witness
+# (their flare record is older than the primary's), so every one of
+# those reads goes to another owner.  Repair is held off (1 hour) so
+# that nothing but the witness stands between C and its stale copies.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+it_need_server
+REPLIT=$top_builddir/tests/replit
+[ -x "$REPLIT" ] || it_skip "tests/replit not built (libnfs-dev missing)"
+command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
+
+NET=it-replread
+KEY=$IT_TMP/net.key
+printf 'replread keyphrase %s\n' "$$" >"$KEY"
+chmod 600 "$KEY"
+FAILS=0
+DIRS=24
+SIZE=200000 # four chunks and a bit
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
+
+tune() {
+	it_conf_set "$1" repair_interval 3600s
+	it_conf_set "$1" down_after 1500ms
+}
+join() {
+	it_net_join "$1" "$2" "$3" "$KEY" || return 1
+	tune "$1"
+}
+replit() { timeout 120 "$REPLIT" "$@"; }
+# put|check NODE DIR SEED: one file DIR/f0 through NODE's front end
+put() { replit put "$(it_addr "$1")" "$(it_port "$1")" "$2" 1 $SIZE "$3"; }
+check() { replit check "$(it_addr "$1")" "$(it_port "$1")" "$2" 1 $SIZE "$3"; }
+# reads NODE: "HERE AWAY", its data reads so far
+reads() {
+	it_net_json "$1" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["data_reads"]
+print(r["here"], r["other_owners"])'
+}
+# owners PATH: "PRIMARY BACKUP" node ids, as A locates them
+owners() {
+	"$MAGMACTL" --data "$IT_TMP/a" locate "$1" 2>/dev/null | tail -2 |
+		awk '{ printf "%s ", $2 }'
+}
+# reachable NODE WHO: 0 when NODE's status shows WHO reachable
+reachable() {
+	it_net_json "$1" | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["members"]:
+    if m["id"] == sys.argv[1]:
+        sys.exit(0 if m["reachable"] else 1)
+sys.exit(2)' "$(it_net_id "$2")"
+}
+# wait_until SECONDS COMMAND...: poll every 0.1 s
+wait_until() {
+	wu_n=$(($1 * 10))
+	shift
+	while [ $wu_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		wu_n=$((wu_n - 1))
+	done
+	return 1
+}
+unreachable() { ! reachable "$@"; }
+# check_sel NODE SEED: every selected file through NODE; 0 when all match
+check_sel() {
+	cs_bad=0
+	for cs_d in $SEL; do
+		check "$1" "$cs_d" "$2" >"$IT_TMP/chk" 2>&1 ||
+			{ cs_bad=1; nok "$cs_d (seed $2) through $1" "$(cat "$IT_TMP/chk")"; }
+	done
+	return $cs_bad
+}
+
+it_net_node a 127.0.0.31
+it_net_init a "$NET" "$KEY" --redundancy 2
+tune a
+it_start a
+join b 127.0.0.32 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
+it_start b
+join c 127.0.0.33 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
+it_start c
+it_net_converge 20 3 a b c || it_fail "no common 3-member table"
+ok "3 members up with one table"
+
+# ---- files, and which of them have C as their backup ----
+C=$(it_net_id c)
+SEL=""
+i=0
+while [ $i -lt $DIRS ]; do
+	put a /s$i 1 >"$IT_TMP/put" 2>&1 || nok "write /s$i through A" "$(cat "$IT_TMP/put")"
+	set -- $(owners /s$i/f0)
+	[ "${2:-}" = "$C" ] && [ "$1" != "$C" ] && SEL="$SEL /s$i"
+	i=$((i + 1))
+done
+[ -n "$SEL" ] || it_fail "no file of $DIRS has C as its backup"
+nsel=$(echo $SEL | wc -w)
+ok "$DIRS files written through A; C is the backup of $nsel:$SEL"
+
+# ---- C's current copies serve C's front end ----
+set -- $(reads c)
+h0=$1 a0=$2
+check_sel c 1
+bad=$?
+set -- $(reads c)
+if [ $bad = 0 ] && [ "$1" -gt "$h0" ] && [ "$2" = "$a0" ]; then
+	ok "read through C from C's own copies: data reads here $h0 -> $1, from other owners $a0 -> $2"
+else
+	nok "reads through C, the backup" "here $h0 -> $1, from other owners $a0 -> $2"
+fi
+
+# ---- C's copies go stale; C must not serve them ----
+kill -STOP "$(it_pid c)"
+it_stopped c || it_fail "c did not stop"
+wait_until 20 unreachable a c && wait_until 20 unreachable b c ||
+	{ kill -CONT "$(it_pid c)"; it_fail "A and B never saw C unreachable"; }
+ok "C stopped; A and B see it unreachable"
+for d in $SEL; do
+	put a "$d" 2 >"$IT_TMP/put" 2>&1 || nok "overwrite $d through A" "$(cat "$IT_TMP/put")"
+done
+ok "files of C's overwritten through A while C was stopped"
+kill -CONT "$(it_pid c)"
+wait_until 20 reachable c a && wait_until 20 reachable c b ||
+	it_fail "C never saw A and B again"
+set -- $(reads c)
+h0=$1 a0=$2
+check_sel c 2 && ok "every overwritten file reads back new through C"
+set -- $(reads c)
+if [ $((${2:-0} - a0)) -ge "$nsel" ]; then
+	ok "C's stale copies refused: from other owners $a0 -> $2 (here $h0 -> $1)"
+else
+	nok "C's stale copies refused" "from other owners $a0 -> ${2:-?} for $nsel files (here $h0 -> ${1:-?})"
+fi
+check_sel b 2 && ok "and through B"
+it_alive a
+it_alive b
+it_alive c
+
+[ $FAILS -eq 0 ] || it_fail "$FAILS checks failed"
+echo "PASS: $IT_NAME"
