@@ -59,6 +59,14 @@ int transport_set_timeout(transport *t, int timeout_ms)
 	return rc;
 }
 
+int transport_set_read_timeout(transport *t, int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return MAGMA_EINVAL;
+	t->timeout_ms = timeout_ms;
+	return 0;
+}
+
 int transport_base_init(transport *t, const struct transport_ops *ops, int fd,
                         int timeout_ms)
 {

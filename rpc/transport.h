@@ -45,6 +45,13 @@ struct transport_ops {
 	/* Release everything, closing the socket (no close_notify: call
 	 * shutdown first for an orderly end). */
 	void (*close)(transport *t);
+	/* Optional (NULL: writes go out as they come).  Between cork and
+	 * uncork, writes are gathered and uncork sends them at once:
+	 * fewer, fuller segments for a message written in pieces.  uncork
+	 * returns 0 or the error write_all would have (then the transport
+	 * is only good for close). */
+	void (*cork)(transport *t);
+	int (*uncork)(transport *t);
 };
 
 /* Seen by the implementations; callers use the functions below. */
@@ -91,6 +98,15 @@ static inline int transport_write_all(transport *t, const void *buf, size_t len)
 {
 	return t->ops->write_all(t, buf, len);
 }
+static inline void transport_cork(transport *t)
+{
+	if (t->ops->cork)
+		t->ops->cork(t);
+}
+static inline int transport_uncork(transport *t)
+{
+	return t->ops->uncork ? t->ops->uncork(t) : 0;
+}
 static inline int transport_shutdown(transport *t)
 {
 	return t->ops->shutdown(t);
@@ -121,6 +137,11 @@ int transport_read_exact(void *t, void *buf, size_t len);
  * writes, e.g. for a long-lived connection that idles between calls.
  * Not while another thread reads or writes t. */
 int transport_set_timeout(transport *t, int timeout_ms);
+
+/* Only the wait of later reads (no system call: reads wait in poll or
+ * in GnuTLS's pull timeout), for a reader that keeps one deadline over
+ * many reads.  Same rules as transport_set_timeout. */
+int transport_set_read_timeout(transport *t, int timeout_ms);
 
 /* For the implementations only: fill the common part of t, make fd
  * blocking, set the send timeout and record the peer's address. */

@@ -8,6 +8,8 @@
  * Every GnuTLS error becomes a MAGMA_E* code in tls_map(), nowhere else. */
 #include "transport.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,22 @@ typedef struct tls_transport {
 	uint8_t psk[TRANSPORT_PSK_LEN];
 	int key_used; /* server: the ClientHello's PSK reached the binder check
 	               */
+	/* Ciphertext read from the socket ahead of GnuTLS's asks (it asks
+	 * for a record's header, then its body: two reads and two polls
+	 * per 16 KiB record otherwise). */
+	uint8_t *rbuf;
+	size_t rpos, rlen;
+	/* Between cork and uncork: the records GnuTLS writes, gathered up
+	 * to TLS_WBUF_MAX and sent with one send (not one per 16 KiB
+	 * record), in pieces small enough that the reader decrypts one
+	 * while the next is encrypted. */
+	int corked;
+	uint8_t *wbuf;
+	size_t wlen, wcap;
 } tls_transport;
+
+#define TLS_RBUF (256u * 1024u)
+#define TLS_WBUF_MAX (128u * 1024u) /* sent on when this much is gathered */
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static gnutls_priority_t tls_prio; /* shared by every session, never freed */
@@ -213,6 +230,103 @@ static int handshake(tls_transport *tt)
 	return rc;
 }
 
+/* ---- the socket below GnuTLS ---- */
+
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	tls_transport *tt = p;
+	size_t take;
+
+	if (tt->rpos == tt->rlen) {
+		ssize_t n = recv(tt->base.fd, tt->rbuf, TLS_RBUF, 0);
+
+		if (n <= 0) {
+			if (n < 0)
+				gnutls_transport_set_errno(tt->s, errno);
+			return n;
+		}
+		tt->rpos = 0;
+		tt->rlen = (size_t)n;
+	}
+	take = tt->rlen - tt->rpos < len ? tt->rlen - tt->rpos : len;
+	memcpy(buf, tt->rbuf + tt->rpos, take);
+	tt->rpos += take;
+	return (ssize_t)take;
+}
+
+/* GnuTLS's wait for input: what is read ahead is there at once. */
+static int tls_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	tls_transport *tt = p;
+	struct pollfd pfd = { .fd = tt->base.fd, .events = POLLIN };
+	int n;
+
+	if (tt->rpos < tt->rlen)
+		return 1;
+	n = poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+	if (n < 0)
+		gnutls_transport_set_errno(tt->s, errno);
+	return n;
+}
+
+/* Send all len bytes (SO_SNDTIMEO bounds each wait): 0 or -1 with
+ * errno. */
+static int send_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int wbuf_flush(tls_transport *tt)
+{
+	int rc = send_all(tt->base.fd, tt->wbuf, tt->wlen);
+
+	tt->wlen = 0;
+	return rc;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	tls_transport *tt = p;
+
+	if (tt->corked && tt->wlen + len > TLS_WBUF_MAX && tt->wlen > 0 &&
+	    wbuf_flush(tt) < 0)
+		goto fail;
+	if (tt->corked && tt->wlen + len > tt->wcap) {
+		size_t cap = tt->wcap ? tt->wcap : 64u * 1024u;
+		uint8_t *nb;
+
+		while (cap < tt->wlen + len)
+			cap *= 2;
+		if ((nb = realloc(tt->wbuf, cap)) != NULL) {
+			tt->wbuf = nb;
+			tt->wcap = cap;
+		}
+	}
+	if (tt->corked && tt->wlen + len <= tt->wcap) {
+		memcpy(tt->wbuf + tt->wlen, buf, len);
+		tt->wlen += len;
+		return (ssize_t)len;
+	}
+	/* Not corked (or no memory to gather): straight out, in order. */
+	if ((tt->wlen > 0 && wbuf_flush(tt) < 0) ||
+	    send_all(tt->base.fd, buf, len) < 0)
+		goto fail;
+	return (ssize_t)len;
+fail:
+	gnutls_transport_set_errno(tt->s, errno);
+	return -1;
+}
+
 /* ---- the ops ---- */
 
 static int tls_read(transport *t, void *buf, size_t len, size_t *got)
@@ -263,6 +377,23 @@ static int tls_write_all(transport *t, const void *buf, size_t len)
 	return 0;
 }
 
+static void tls_cork(transport *t)
+{
+	((tls_transport *)t)->corked = 1;
+}
+
+static int tls_uncork(transport *t)
+{
+	tls_transport *tt = (tls_transport *)t;
+
+	tt->corked = 0;
+	if (tt->wlen > 0 && wbuf_flush(tt) < 0) {
+		LOG_W("peer %s: write failed: %s", t->peer, strerror(errno));
+		return MAGMA_EUNAVAIL;
+	}
+	return 0;
+}
+
 static int tls_shutdown(transport *t)
 {
 	tls_transport *tt = (tls_transport *)t;
@@ -300,6 +431,8 @@ static void tls_close(transport *t)
 		gnutls_psk_free_server_credentials(tt->scred);
 	if (tt->ccred)
 		gnutls_psk_free_client_credentials(tt->ccred);
+	free(tt->rbuf);
+	free(tt->wbuf);
 	gnutls_memset(tt->psk, 0, sizeof(tt->psk));
 	if (t->fd >= 0)
 		close(t->fd);
@@ -313,6 +446,8 @@ static const struct transport_ops tls_ops = {
 	.shutdown = tls_shutdown,
 	.describe = tls_describe,
 	.close = tls_close,
+	.cork = tls_cork,
+	.uncork = tls_uncork,
 };
 
 /* ---- constructors ---- */
@@ -349,8 +484,15 @@ static int tls_new(int fd, const uint8_t *psk, int timeout_ms, unsigned flags,
 		rc = MAGMA_ECRYPTO;
 		goto out;
 	}
+	if ((tt->rbuf = malloc(TLS_RBUF)) == NULL) {
+		rc = MAGMA_ENOMEM;
+		goto out;
+	}
 	gnutls_session_set_ptr(tt->s, tt);
-	gnutls_transport_set_int(tt->s, fd);
+	gnutls_transport_set_ptr(tt->s, tt);
+	gnutls_transport_set_pull_function(tt->s, tls_pull);
+	gnutls_transport_set_pull_timeout_function(tt->s, tls_pull_timeout);
+	gnutls_transport_set_push_function(tt->s, tls_push);
 	*out = tt;
 	tt = NULL;
 out:

@@ -168,6 +168,13 @@ int fs_readlink(fs *f, const fs_cred *c, const fs_ref *ref, char **target,
  * as zeros. */
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
             uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr);
+/* fs_read into *bufp, a malloc'd buffer of count bytes, which fs may
+ * swap for another malloc'd buffer of at least count bytes holding the
+ * data (a prefetched range: no copy); the caller frees whichever *bufp
+ * holds at the end, the other is fs's. */
+int fs_read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                 uint32_t count, void **bufp, uint32_t *got, int *eof,
+                 fs_attr *attr);
 /* *committed: the stability actually reached (enum fs_stable). */
 int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
              const void *data, uint32_t len, int stable, int *committed,

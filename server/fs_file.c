@@ -182,8 +182,11 @@ out:
 	return rc;
 }
 
-int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-            uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
+/* fs_read with the buffer hand-over of fs_read_into when cap (the
+ * room of *bufp) allows it. */
+static int read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                     uint32_t count, uint8_t **bufp, uint32_t cap,
+                     uint32_t *got, int *eof, fs_attr *attr)
 {
 	fs_node n;
 	uint32_t want;
@@ -201,17 +204,36 @@ int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		return 0;
 	}
 	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
-	hit = fs_ra_take(f, &n, off, want, buf);
+	hit = fs_ra_take(f, &n, off, want, bufp, cap);
 	if (!hit)
-		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, buf, &here);
+		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, *bufp, &here);
 	if (rc)
 		return rc;
-	/* Data from another node: fetch the next range meanwhile. */
+	/* Data from another node: fetch the next ranges meanwhile. */
 	if (hit || !here)
 		fs_ra_after(f, &n, off, want);
 	*got = want;
 	*eof = off + want >= n.rec.size;
 	return 0;
+}
+
+int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+            uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
+{
+	uint8_t *b = buf;
+
+	return read_into(f, c, ref, off, count, &b, 0, got, eof, attr);
+}
+
+int fs_read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                 uint32_t count, void **bufp, uint32_t *got, int *eof,
+                 fs_attr *attr)
+{
+	uint8_t *b = *bufp;
+	int rc = read_into(f, c, ref, off, count, &b, count, got, eof, attr);
+
+	*bufp = b;
+	return rc;
 }
 
 /* ---- WRITE ---- */

@@ -35,9 +35,13 @@ typedef struct fs_node {
 typedef struct fs_ra fs_ra;
 int fs_ra_new(fs_ra **out);
 void fs_ra_free(fs_ra *ra);
-/* Copy [off, off+len) of file n from a prefetch made at n's version into
- * buf: 1 if done, 0 if not there (the caller reads it). */
-int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len, void *buf);
+/* [off, off+len) of file n from a prefetch made at n's version, into
+ * *bufp: 1 if done, 0 if not there (the caller reads it).  When the
+ * range is a whole prefetch and cap (the room of *bufp, a malloc'd
+ * buffer; 0: not to be swapped) is large enough, *bufp is swapped for
+ * the prefetch's buffer instead of copied into. */
+int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+               uint8_t **bufp, uint32_t cap);
 /* A READ of [off, off+len) of n was answered: prefetch what a
  * sequential reader asks next. */
 void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len);

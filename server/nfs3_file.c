@@ -34,8 +34,12 @@ int nfs3_read(rpc_req *req, void *argp, void *resp)
 		err = MAGMA_ENOMEM;
 		goto out;
 	}
-	err = fs_read(req->fs, &req->cred, &ref, args->offset, count, buf, &got,
-	              &eof, &a);
+	{
+		void *b = buf; /* fs may hand back another buffer */
+		err = fs_read_into(req->fs, &req->cred, &ref, args->offset,
+		                   count, &b, &got, &eof, &a);
+		buf = b;
+	}
 	if (err == 0 && got > count)
 		err = MAGMA_EIO; /* fs broke its contract: never overrun */
 	if (err < 0 && a.type == FS_DIR)

@@ -294,7 +294,7 @@ static int rd_exact(void *ctx, void *buf, size_t len)
 
 		if (left <= 0)
 			return MAGMA_EUNAVAIL;
-		if ((rc = transport_set_timeout(c->t, (int)left)) < 0 ||
+		if ((rc = transport_set_read_timeout(c->t, (int)left)) < 0 ||
 		    (rc = transport_read(c->t, (char *)buf + done, len - done,
 		                         &got)) < 0)
 			return rc;
@@ -316,9 +316,13 @@ static int exchange(peer_client *pc, size_t len, uint32_t xid, long deadline,
 
 	if (left <= 0)
 		return MAGMA_EUNAVAIL;
-	if ((rc = transport_set_timeout(pc->t, (int)left)) < 0 ||
-	    (rc = transport_write_all(pc->t, pc->out, RPC_RECMARK_LEN + len)) <
-	            0)
+	if ((rc = transport_set_timeout(pc->t, (int)left)) < 0)
+		return rc;
+	transport_cork(pc->t); /* a large call goes out in one send */
+	rc = transport_write_all(pc->t, pc->out, RPC_RECMARK_LEN + len);
+	if (transport_uncork(pc->t) < 0 && rc == 0)
+		rc = MAGMA_EUNAVAIL;
+	if (rc < 0)
 		return rc;
 	for (;;) {
 		rc = rpcmsg_read_record(rd_exact, &c, &pc->in, RPC_MAX_RECORD);

@@ -522,8 +522,9 @@ static void reply_release(rpc_conn *c)
 static int reply_send_tls(rpc_conn *c, size_t len)
 {
 	size_t prev = 0, i;
-	int rc = 0;
+	int rc = 0, rc2;
 
+	transport_cork(c->t); /* whole records, not one per piece */
 	for (i = 0; i < c->sp.n && rc == 0; i++) {
 		size_t pos = RPC_RECMARK_LEN + c->sp.at[i].pos;
 
@@ -535,8 +536,9 @@ static int reply_send_tls(rpc_conn *c, size_t len)
 	}
 	if (rc == 0)
 		rc = transport_write_all(c->t, c->out + prev, len - prev);
+	rc2 = transport_uncork(c->t);
 	reply_release(c);
-	return rc;
+	return rc ? rc : rc2;
 }
 
 /* Send the reply serve_record built: len bytes of c->out (mark
