@@ -251,6 +251,20 @@ static int delta_run(fs *f, fs_delta *d, int durability)
 	return rc;
 }
 
+/* Apply d: first the put the operation built on the version it read
+ * (no read again when nothing changed the flare since, the usual case),
+ * then, on a lost CAS, by delta_run. */
+static int delta_apply(fs *f, fs_tx *t, fs_delta *d, int durability)
+{
+	int rc = kv_apply(f->kv, t->b + d->b0, d->b1 - d->b0, durability);
+
+	if (rc == 0)
+		d->node->ver = 0; /* as delta_run leaves it */
+	else if (rc == MAGMA_ECONFLICT || rc == MAGMA_ENOENT)
+		rc = delta_run(f, d, durability);
+	return rc;
+}
+
 /* Undo a FIRST delta whose operation failed: its link count back. */
 static void delta_undo(fs *f, const fs_delta *d, int durability)
 {
@@ -280,7 +294,7 @@ static int tx_apply_split(fs *f, fs_tx *t, int durability)
 	}
 	for (size_t k = 0; k < t->nd && rc == 0; k++)
 		if (t->d[k].flags & FS_DELTA_FIRST) {
-			rc = delta_run(f, &t->d[k], durability);
+			rc = delta_apply(f, t, &t->d[k], durability);
 			nfirst += rc == 0;
 		}
 	if (rc == 0 && nr)
@@ -299,7 +313,7 @@ static int tx_apply_split(fs *f, fs_tx *t, int durability)
 		int r;
 		if (t->d[k].flags & FS_DELTA_FIRST)
 			continue;
-		r = delta_run(f, &t->d[k], durability);
+		r = delta_apply(f, t, &t->d[k], durability);
 		if (r && !rc)
 			rc = r;
 	}
