@@ -4,8 +4,10 @@
  * Uses libnfs's synchronous API with explicit NFS/MOUNT ports (no
  * portmapper).  Each phase prints one line "name value unit"; run.sh
  * parses those.  Everything is created under a fresh directory of the
- * export and removed at the end.  Exit status 0 only if every phase
- * succeeded (and read back what was written). */
+ * export and removed at the end.  With --seq-write PATH or --seq-read
+ * PATH only that phase runs, on PATH, which is kept (run.sh reads one
+ * file through each node of a network).  Exit status 0 only if every
+ * phase succeeded (and read back what was written). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -57,18 +59,18 @@ static void fill_block(uint8_t *buf, uint64_t i)
 		memcpy(buf + o, &i, 8);
 }
 
-static int phase_seq(struct bench *b)
+/* Write file_mb blocks to path (created or truncated), then fsync:
+ * "seq_write". */
+static int seq_write(struct bench *b, const char *path)
 {
-	char path[128];
 	struct nfsfh *fh = NULL;
-	uint8_t *buf = malloc(BLOCK), *want = malloc(BLOCK);
+	uint8_t *buf = malloc(BLOCK);
 	uint64_t total = (uint64_t)b->file_mb * BLOCK;
 	int rc = -1, r;
 	double t0;
 
-	if (buf == NULL || want == NULL)
+	if (buf == NULL)
 		goto out;
-	snprintf(path, sizeof(path), "%s/seq.dat", b->top);
 	r = nfs_open2(b->nfs, path, O_CREAT | O_WRONLY | O_TRUNC, 0644, &fh);
 	if (r < 0) {
 		fail(b, "create", path, r);
@@ -94,9 +96,25 @@ static int phase_seq(struct bench *b)
 		goto out;
 	}
 	report("seq_write", (double)total / 1e6 / (now() - t0), "MB/s");
-	nfs_close(b->nfs, fh);
-	fh = NULL;
+	rc = 0;
+out:
+	if (fh != NULL)
+		nfs_close(b->nfs, fh);
+	free(buf);
+	return rc;
+}
 
+/* Read path's file_mb blocks in order, each checked: name ("seq_read"). */
+static int seq_read(struct bench *b, const char *path, const char *name)
+{
+	struct nfsfh *fh = NULL;
+	uint8_t *buf = malloc(BLOCK), *want = malloc(BLOCK);
+	uint64_t total = (uint64_t)b->file_mb * BLOCK;
+	int rc = -1, r;
+	double t0;
+
+	if (buf == NULL || want == NULL)
+		goto out;
 	r = nfs_open(b->nfs, path, O_RDONLY, &fh);
 	if (r < 0) {
 		fail(b, "open", path, r);
@@ -123,14 +141,7 @@ static int phase_seq(struct bench *b)
 			goto out;
 		}
 	}
-	report("seq_read", (double)total / 1e6 / (now() - t0), "MB/s");
-	nfs_close(b->nfs, fh);
-	fh = NULL;
-	r = nfs_unlink(b->nfs, path);
-	if (r < 0) {
-		fail(b, "unlink", path, r);
-		goto out;
-	}
+	report(name, (double)total / 1e6 / (now() - t0), "MB/s");
 	rc = 0;
 out:
 	if (fh != NULL)
@@ -138,6 +149,18 @@ out:
 	free(buf);
 	free(want);
 	return rc;
+}
+
+static int phase_seq(struct bench *b)
+{
+	char path[128];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/seq.dat", b->top);
+	if (seq_write(b, path) < 0 || seq_read(b, path, "seq_read") < 0)
+		return -1;
+	r = nfs_unlink(b->nfs, path);
+	return r < 0 ? fail(b, "unlink", path, r) : 0;
 }
 
 static int phase_small(struct bench *b)
@@ -285,7 +308,9 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: nfsbench --server ADDR --nfs-port P --mount-port P "
 	        "--export PATH\n"
-	        "                [--file-mb N] [--files N] [--tree N]\n");
+	        "                [--file-mb N] [--files N] [--tree N]\n"
+	        "                [--seq-write PATH | --seq-read PATH "
+	        "[--name NAME]]\n");
 	exit(2);
 }
 
@@ -299,9 +324,13 @@ int main(int argc, char **argv)
 		{ "file-mb", required_argument, NULL, 'f' },
 		{ "files", required_argument, NULL, 'c' },
 		{ "tree", required_argument, NULL, 't' },
+		{ "seq-write", required_argument, NULL, 'W' },
+		{ "seq-read", required_argument, NULL, 'R' },
+		{ "name", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *server = "127.0.0.1", *export = "/";
+	const char *wpath = NULL, *rpath = NULL, *rname = "seq_read";
 	unsigned nfsport = 2049, mountport = 0;
 	struct bench b = { .file_mb = 512, .nfiles = 5000, .tree = 10 };
 	struct nfs_url *url = NULL;
@@ -317,10 +346,14 @@ int main(int argc, char **argv)
 		case 'f': b.file_mb = (unsigned)atoi(optarg); break;
 		case 'c': b.nfiles = (unsigned)atoi(optarg); break;
 		case 't': b.tree = (unsigned)atoi(optarg); break;
+		case 'W': wpath = optarg; break;
+		case 'R': rpath = optarg; break;
+		case 'N': rname = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || b.nfiles > 99999 || nfsport == 0)
+	if (optind != argc || b.nfiles > 99999 || nfsport == 0 ||
+	    (wpath && rpath))
 		usage();
 	if (mountport == 0)
 		mountport = nfsport;
@@ -346,6 +379,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nfsbench: mount %s:%s (ports %u/%u): %s\n",
 		        url->server, url->path, nfsport, mountport,
 		        nfs_get_error(b.nfs));
+		goto out;
+	}
+	/* One phase on a file kept for other runs (bench/run.sh reads one
+	 * file through each front end of a network). */
+	if (wpath || rpath) {
+		rc = (wpath ? seq_write(&b, wpath)
+		            : seq_read(&b, rpath, rname)) < 0;
 		goto out;
 	}
 	snprintf(b.top, sizeof(b.top), "/nfsbench.%ld", (long)getpid());
