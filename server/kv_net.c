@@ -635,39 +635,19 @@ out:
 static int readm_remote(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                         kv_read_req *reqs, size_t n)
 {
-	size_t cap = n < PEER_GETM_MAX ? n : PEER_GETM_MAX, at = 0;
-	kv_get_req *q = calloc(cap ? cap : 1, sizeof(*q));
-	int rc = q ? 0 : MAGMA_ENOMEM;
+	size_t at = 0;
+	int rc = 0;
 
 	while (rc == 0 && at < n) {
-		size_t m = n - at < cap ? n - at : cap, done = 0;
+		size_t m = n - at < PEER_GETM_MAX ? n - at : PEER_GETM_MAX;
+		size_t done = 0;
 
-		for (size_t i = 0; i < m; i++) {
-			memcpy(q[i].key, key, KV_KEY_LEN);
-			q[i].sub = reqs[at + i].sub;
-			q[i].sublen = reqs[at + i].sublen;
-			q[i].val = NULL;
-		}
-		rc = peer_call_kv_get_many(pc, q, m, &done);
-		for (size_t i = 0; i < done; i++) {
-			kv_read_req *r = &reqs[at + i];
-
-			r->rc = q[i].rc;
-			r->got = 0;
-			if (failover_error(r->rc) && rc == 0)
-				rc = r->rc;
-			if (r->rc == 0 && r->off < q[i].vallen) {
-				r->got = q[i].vallen - r->off < r->len
-				                 ? q[i].vallen - r->off
-				                 : r->len;
-				memcpy(r->buf, (uint8_t *)q[i].val + r->off,
-				       r->got);
-			}
-			free(q[i].val);
-		}
+		rc = peer_call_kv_read_many(pc, key, reqs + at, m, &done);
+		for (size_t i = 0; rc == 0 && i < done; i++)
+			if (failover_error(reqs[at + i].rc))
+				rc = reqs[at + i].rc;
 		at += done;
 	}
-	free(q);
 	return rc;
 }
 

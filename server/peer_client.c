@@ -580,6 +580,88 @@ int peer_call_kv_get_many(peer_client *pc, kv_get_req *reqs, size_t n,
 	return rc;
 }
 
+/* The KV_GET_MANY reply decoded straight into kv_read_reqs: each value
+ * is read in place in the received record (xdr_inline) and only the
+ * asked range copied out, into the caller's buffer. */
+typedef struct getm_into {
+	peer_rhdr rh;
+	kv_read_req *reqs;
+	size_t n, got;
+} getm_into;
+
+static bool_t xdr_getm_into(XDR *x, getm_into *g)
+{
+	u_int cnt, len;
+
+	if (x->x_op == XDR_FREE)
+		return TRUE; /* nothing allocated */
+	if (x->x_op != XDR_DECODE || !xdr_peer_rhdr(x, &g->rh) ||
+	    !xdr_u_int(x, &cnt) || cnt > g->n)
+		return FALSE;
+	for (g->got = 0; g->got < cnt; g->got++) {
+		kv_read_req *q = &g->reqs[g->got];
+		const uint8_t *p = NULL;
+		uint64_t ver;
+		int status;
+
+		if (!xdr_int(x, &status) || !xdr_uint64_t(x, &ver) ||
+		    !xdr_u_int(x, &len) || len > PEER_VAL_MAX)
+			return FALSE;
+		if (len && !(p = (const uint8_t *)xdr_inline(
+		                     x, (u_int)((len + 3u) & ~3u))))
+			return FALSE;
+		q->rc = status > 0 ? MAGMA_EPROTO : status;
+		q->got = 0;
+		if (q->rc == 0 && q->off < len) {
+			q->got = len - q->off < q->len ? len - q->off : q->len;
+			memcpy(q->buf, p + q->off, q->got);
+		}
+	}
+	return TRUE;
+}
+
+int peer_call_kv_read_many(peer_client *pc, const uint8_t key[KV_KEY_LEN],
+                           kv_read_req *reqs, size_t n, size_t *done)
+{
+	peer_getm_args a;
+	peer_getm_key *keys;
+	getm_into g = { .reqs = reqs, .n = n };
+	size_t i;
+	int rc;
+
+	*done = 0;
+	if (n == 0 || n > PEER_GETM_MAX)
+		return MAGMA_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!sub_ok(reqs[i].sub, reqs[i].sublen) ||
+		    (reqs[i].len && !reqs[i].buf))
+			return MAGMA_EINVAL;
+	if (!(keys = calloc(n, sizeof(*keys))))
+		return MAGMA_ENOMEM;
+	memset(&a, 0, sizeof(a));
+	peer_client_hdr(pc, &a.hdr);
+	for (i = 0; i < n; i++) {
+		memcpy(keys[i].key, key, PEER_KEY_LEN);
+		keys[i].sub.sub_val = (char *)reqs[i].sub;
+		keys[i].sub.sub_len = (u_int)reqs[i].sublen;
+	}
+	a.keys.keys_val = keys;
+	a.keys.keys_len = (u_int)n;
+	rc = peer_client_call(pc, PEERPROC_KV_GET_MANY,
+	                      (xdrproc_t)xdr_peer_getm_args, &a,
+	                      (xdrproc_t)xdr_getm_into, &g);
+	free(keys);
+	if (rc < 0)
+		return rc;
+	note_epoch(pc, g.rh.epoch);
+	rc = g.rh.status;
+	if (rc == 0 && g.got == 0)
+		rc = MAGMA_EPROTO; /* a prefix of at least one was promised */
+	if (rc == 0)
+		*done = g.got;
+	return rc;
+}
+
 int peer_call_kv_read(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                       const void *sub, size_t sublen, uint64_t off, size_t len,
                       void *buf, size_t *got)

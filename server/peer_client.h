@@ -107,6 +107,12 @@ int peer_call_table_get(peer_client *pc, uint8_t **buf, size_t *len);
 int peer_call_kv_get(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                      const void *sub, size_t sublen, void **val, size_t *vallen,
                      uint64_t *ver);
+/* KV_GET_MANY of reqs' subs under key, each value's asked range copied
+ * straight into its req's buffer (kv.h kv_read_req: rc and got set);
+ * the replier may answer only a prefix (*done < n), never none on
+ * success. */
+int peer_call_kv_read_many(peer_client *pc, const uint8_t key[KV_KEY_LEN],
+                           kv_read_req *reqs, size_t n, size_t *done);
 /* KV_GET_MANY: fills reqs[0..*done) (kv.h kv_get_req; each with its own
  * rc, values malloc'd for the caller); the replier may answer only a
  * prefix (*done < n), never none on success. */
