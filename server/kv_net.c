@@ -54,6 +54,8 @@ struct kv_net {
 	void *hook_arg;
 	peer_client_opts opts[3]; /* front end, forward, repair */
 	int serving;              /* atomic */
+	long tick;                /* atomic: kv_net_tick's now_ms() */
+	long tick_limit;          /* atomic: 0, or the stale tick (ms) */
 	uint64_t reads_here;      /* atomic: read_many from this copy */
 	uint64_t reads_away;      /* atomic: read_many from other owners */
 	pthread_mutex_t mu;       /* pool and suspects */
@@ -1420,9 +1422,29 @@ void kv_net_set_serving(kv_net *kn, int on)
 	__atomic_store_n(&kn->serving, on ? 1 : 0, __ATOMIC_RELEASE);
 }
 
+/* On every read: two atomic loads, and a clock read (vDSO) only in a
+ * network. */
 int kv_net_serving(kv_net *kn)
 {
-	return __atomic_load_n(&kn->serving, __ATOMIC_ACQUIRE);
+	long lim;
+
+	if (!__atomic_load_n(&kn->serving, __ATOMIC_ACQUIRE))
+		return 0;
+	lim = __atomic_load_n(&kn->tick_limit, __ATOMIC_ACQUIRE);
+	if (lim == 0 || __atomic_load_n(&kn->alone, __ATOMIC_ACQUIRE))
+		return 1;
+	return now_ms() - __atomic_load_n(&kn->tick, __ATOMIC_ACQUIRE) <= lim;
+}
+
+void kv_net_tick(kv_net *kn)
+{
+	__atomic_store_n(&kn->tick, now_ms(), __ATOMIC_RELEASE);
+}
+
+void kv_net_set_tick_limit(kv_net *kn, unsigned limit_ms)
+{
+	kv_net_tick(kn);
+	__atomic_store_n(&kn->tick_limit, (long)limit_ms, __ATOMIC_RELEASE);
 }
 
 unsigned kv_net_timeout_ms(kv_net *kn)

@@ -125,9 +125,16 @@ kv *kv_net_kv(kv_net *kn);
 int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
                          int durability, size_t *failed, uint64_t *versions);
 
-/* Serving state (see "Catching up"). */
+/* Serving state (see "Catching up").  kv_net_serving is also 0, in a
+ * network (not alone), while the last kv_net_tick is older than the
+ * limit set by kv_net_set_tick_limit (0, the default: no limit): the
+ * heartbeat thread ticks often, so an old tick means this process was
+ * paused and may have missed writes; the reads that run before that
+ * thread notices (member.h) must not be served from this store. */
 void kv_net_set_serving(kv_net *kn, int on);
 int kv_net_serving(kv_net *kn);
+void kv_net_tick(kv_net *kn);
+void kv_net_set_tick_limit(kv_net *kn, unsigned limit_ms);
 /* How many reads of a file's data (kv_read_many) this node's copy
  * served, and how many came from other owners, since start. */
 void kv_net_read_counts(kv_net *kn, uint64_t *here, uint64_t *away);

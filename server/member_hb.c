@@ -11,18 +11,41 @@
  * its ranges to the next members and repair restores r copies (refused
  * while that could strand data: see member_srv.c); a member that the
  * table has down and that answers again is set RING_JOINING, to catch
- * up before it serves (the data path makes it RING_UP). */
+ * up before it serves (the data path makes it RING_UP).
+ *
+ * Missed writes.  While this node is paused (SIGSTOP, a stalled VM) or
+ * cut off for longer than down_after, the others have it down in their
+ * view: its keys are written through the backups, which do not forward
+ * to it, and it stays up in the table.  So, when this node owns ranges
+ * and others do too, it stops serving as primary (node_net_missed) when
+ *   - its clock thread, which ticks every down_after/4 (at most 250 ms),
+ *     finds a gap of more than down_after between two ticks (paused;
+ *     the heartbeat rounds themselves may be that slow when peers do
+ *     not answer), or
+ *   - a round finds it cut off: with at least two other owners, it and
+ *     those not down in the view are no majority of the owners (with
+ *     one other owner, that one's silence cannot be told from its
+ *     death, and this node goes on serving),
+ * and the round after which it is no longer cut off and every other
+ * owner has either answered or is down releases repair's catch-up
+ * (repair_missed); repair serves again when that pass is over.  The
+ * reads that run between a SIGCONT and the clock thread's next tick
+ * are refused by kv_net_serving itself: the clock stamps kv_net_tick,
+ * and a stamp older than down_after fails the check. */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "kv_net.h"
 #include "magmad.h"
 #include "member_int.h"
 #include "member_table.h"
 #include "merr.h"
 #include "mlog.h"
+#include "node_net.h"
 
 #define JOIN_RETRY_MS 5000
 
@@ -240,6 +263,155 @@ static void grace_one(hb *b, const ring_member *x, int64_t silent_ms)
 	}
 }
 
+/* ---- missed writes (top of file) ---- */
+
+static int is_owner(const ring_member *x)
+{
+	return x->state == RING_UP || x->state == RING_LEAVING;
+}
+
+/* This node owns ranges, and some other member does too. */
+static int owner_with_others(struct magmad *d)
+{
+	ring *rg = NULL;
+	size_t n = 0, others = 0;
+	int own = 0;
+
+	if (member_table_copy(d, &rg) < 0)
+		return 0;
+	(void)ring_count(rg, &n);
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+		if (ring_member_at(rg, i, &x) < 0 || !is_owner(&x))
+			continue;
+		if (memcmp(x.id, d->node_id, RING_ID_LEN) == 0)
+			own = 1;
+		else
+			others++;
+	}
+	ring_free(rg);
+	return own && others > 0;
+}
+
+static void log_missed(int64_t ms)
+{
+	LOG_W("missed heartbeats for %" PRId64 " ms (paused or cut off): not "
+	      "serving until caught up",
+	      ms);
+}
+
+/* After a round: enter or leave "cut off", and release the catch-up
+ * once the others answer. */
+static void check_cut_off(hb *b)
+{
+	struct magmad *d = b->d;
+	member *m = b->m;
+	ring *rg = NULL;
+	size_t n = 0, owners = 0, down = 0, waiting = 0;
+	int64_t last = 0;
+	int own = 0, cut, newly = 0, release = 0;
+
+	if (d->net == NULL || member_table_copy(d, &rg) < 0)
+		return;
+	(void)ring_count(rg, &n);
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < n; i++) {
+		ring_member x;
+		hb_conn *c;
+		health *h = NULL;
+
+		if (ring_member_at(rg, i, &x) < 0)
+			continue;
+		if (memcmp(x.id, d->node_id, RING_ID_LEN) == 0) {
+			own = is_owner(&x);
+			continue;
+		}
+		if (!is_owner(&x))
+			continue;
+		owners++;
+		for (size_t j = 0; j < m->nh; j++)
+			if (memcmp(m->h[j].id, x.id, RING_ID_LEN) == 0)
+				h = &m->h[j];
+		c = conn_of(b, x.id);
+		if (h && h->down) {
+			down++;
+			if (h->last_ok > last)
+				last = h->last_ok;
+		} else if (c == NULL || !c->ok) {
+			waiting++; /* not answered yet, not down yet */
+		}
+	}
+	cut = own && owners >= 2 && 2 * (owners - down + 1) <= owners + 1;
+	if (cut && !m->cut_off && !m->missed) {
+		newly = 1;
+		node_net_missed(d, 1);
+		m->missed = 1;
+	}
+	m->cut_off = cut;
+	if (m->missed && (!own || (!cut && waiting == 0))) {
+		release = 1;
+		m->missed = 0;
+		node_net_missed(d, 0);
+	}
+	pthread_mutex_unlock(&m->lock);
+	ring_free(rg);
+	if (newly)
+		log_missed(member_now_ms() - last);
+	if (release && own)
+		LOG_I("%zu of %zu other owners answer: catching up before "
+		      "serving as primary",
+		      owners - down, owners);
+}
+
+/* Boot time: it goes on while the host sleeps too. */
+static int64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The clock thread (top of file). */
+static void *clock_thread(void *arg)
+{
+	hb *b = arg;
+	struct magmad *d = b->d;
+	member *m = b->m;
+	int64_t limit = d->cfg.down_after_ms, step = limit / 4;
+	int64_t last = boot_ms();
+
+	step = step < 10 ? 10 : step > 250 ? 250 : step;
+	kv_net_set_tick_limit(d->net, d->cfg.down_after_ms);
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		int64_t at = member_now_ms() + step, now;
+		struct timespec ts = { (time_t)(at / 1000),
+			               (long)(at % 1000) * 1000000 };
+
+		while (!m->stop && member_now_ms() < at)
+			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+		if (m->stop)
+			break;
+		pthread_mutex_unlock(&m->lock);
+		now = boot_ms();
+		/* Serving off before the fresh tick lets reads in. */
+		if (now - last > limit && owner_with_others(d)) {
+			pthread_mutex_lock(&m->lock);
+			node_net_missed(d, 1);
+			m->missed = 1;
+			pthread_mutex_unlock(&m->lock);
+			log_missed(now - last);
+		}
+		kv_net_tick(d->net);
+		last = now;
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	kv_net_set_tick_limit(d->net, 0);
+	return NULL;
+}
+
 /* The grace rule (top of file), once a round on the coordinator. */
 static void grace(hb *b)
 {
@@ -348,9 +520,16 @@ void *member_thread(void *arg)
 	member *m;
 	uint64_t handled = 0, seen_gen = 0;
 	int64_t next_round = 0, next_join = 0;
+	pthread_t tick_th;
+	int clock_on = 0;
 
 	m = b.m = b.d->member;
 	member_self_node(b.d, &b.me);
+	if (b.d->net != NULL &&
+	    pthread_create(&tick_th, NULL, clock_thread, &b) == 0)
+		clock_on = 1;
+	else if (b.d->net != NULL)
+		LOG_W("no clock thread: a pause goes unnoticed until repair");
 	for (;;) {
 		uint64_t want, gen;
 		uint8_t from[RING_ID_LEN];
@@ -377,6 +556,7 @@ void *member_thread(void *arg)
 				handled = 0;
 			sync_members(&b);
 			ping_all(&b);
+			check_cut_off(&b);
 			grace(&b);
 			if (m->need_join && now >= next_join) {
 				next_join = now + JOIN_RETRY_MS;
@@ -402,6 +582,8 @@ void *member_thread(void *arg)
 		}
 		pthread_mutex_unlock(&m->lock);
 	}
+	if (clock_on)
+		pthread_join(tick_th, NULL); /* m->stop is set */
 	for (size_t i = 0; i < b.nc; i++)
 		peer_client_free(b.c[i].pc);
 	free(b.c);

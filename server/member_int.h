@@ -36,6 +36,11 @@ struct member {
 	void *view_arg;
 	member_movement mv;
 	int stop;
+	/* May have missed writes (member_hb.c): paused, or cut off from
+	 * most other owners; not serving until the others answer and
+	 * repair caught up.  cut_off: the last round found it so. */
+	int missed;
+	int cut_off;
 	/* set once at start-up */
 	int is_coord;
 	int handoff;

@@ -109,6 +109,7 @@ int node_net_network_is_new(const struct magmad *d)
 int node_net_start(struct magmad *d)
 {
 	repair_config rc_cfg;
+	repair *rp = NULL;
 	ring *view = NULL;
 	int rc;
 
@@ -133,18 +134,33 @@ int node_net_start(struct magmad *d)
 	rc_cfg.hook = rebal_after_pass;
 	rc_cfg.progress = rebal_progress;
 	rc_cfg.hook_arg = d;
-	rc = repair_start(&d->repair, &rc_cfg);
+	rc = repair_start(&rp, &rc_cfg);
 	if (rc < 0) {
 		fprintf(stderr, "magmad: cannot start repair: %s\n",
 		        magma_strerror(rc));
 		return rc;
 	}
+	/* The heartbeat thread runs already (node_net_missed). */
+	__atomic_store_n(&d->repair, rp, __ATOMIC_RELEASE);
 	member_on_view(d, on_view, d);
 	if (kv_net_view(d->net, &view) == 0) {
 		rebal_table(d, view);
 		ring_free(view);
 	}
 	return 0;
+}
+
+void node_net_missed(struct magmad *d, int held)
+{
+	repair *rp = __atomic_load_n(&d->repair, __ATOMIC_ACQUIRE);
+
+	if (d->net == NULL)
+		return;
+	kv_net_set_serving(d->net, 0);
+	/* Catch up once the others that routed around this node see it
+	 * again (their next heartbeat), so that the pass sees all they
+	 * wrote without it: two rounds. */
+	repair_missed(rp, held, 2 * d->cfg.heartbeat_ms);
 }
 
 void node_net_stop(struct magmad *d)

@@ -526,6 +526,8 @@ static int piece_peer(pass *p, const uint8_t *lo, const uint8_t *hi,
 		LOG_W("repair with %s (%s): %s", hex, m.peer,
 		      magma_strerror(rc));
 		p->st.failed++;
+		if (!kv_net_is_down(p->kn, m.id))
+			p->st.failed_up++;
 		p->failed = 1;
 		if (rc == MAGMA_EUNAVAIL || rc == MAGMA_ECRYPTO ||
 		    rc == MAGMA_EPROTO)
@@ -588,6 +590,7 @@ out:
 		st->pulled += p.st.pulled;
 		st->applied += p.st.applied;
 		st->failed += p.st.failed;
+		st->failed_up += p.st.failed_up;
 	}
 	if (rc == 0 && p.failed)
 		rc = MAGMA_EUNAVAIL;
@@ -824,6 +827,11 @@ struct repair {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, kicked, catch_up, caught_up;
+	/* repair_missed: a catch-up is due (held: not yet), after wait_ms;
+	 * gen tells a pass whether another call came meanwhile */
+	int missed, held;
+	unsigned missed_wait_ms;
+	uint64_t missed_gen;
 	repair_stats st, last;
 	uint64_t passes;
 };
@@ -866,6 +874,64 @@ static int self_owns(kv_net *kn)
 	return owns;
 }
 
+/* This node is in the table (or there is none): a node that left
+ * serves nothing (rebal.c), whatever catch-up ends. */
+static int self_listed(kv_net *kn)
+{
+	uint8_t self[RING_ID_LEN];
+	ring_member me;
+	ring *v = NULL;
+	int in;
+
+	kv_net_self(kn, self);
+	if (kv_net_view(kn, &v) < 0)
+		return 1;
+	in = v == NULL || ring_member_find(v, self, &me) == 0;
+	ring_free(v);
+	return in;
+}
+
+static void deadline(struct timespec *ts, unsigned ms)
+{
+	uint64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, ts);
+	ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/* After a pass: serve again when the catch-up it was is over.  Under
+ * rp->mu; *again_ms set when a repair_missed catch-up must run again. */
+static void end_catch_up(repair *rp, int catch_up, int missed, uint64_t gen,
+                         int others, int rc, const repair_stats *st,
+                         unsigned *again_ms)
+{
+	if (rp->missed) {
+		/* Only the latest repair_missed's own pass ends it. */
+		if (!missed || gen != rp->missed_gen || rp->held)
+			return;
+		if (others && rc < 0 &&
+		    (rc != MAGMA_EUNAVAIL || st->failed_up ||
+		     throttle_stopped(rp->pace))) {
+			*again_ms = 1000;
+			return;
+		}
+		rp->missed = 0;
+		if (self_listed(rp->kn)) {
+			kv_net_set_serving(rp->kn, 1);
+			LOG_I("caught up after missed heartbeats: serving as "
+			      "primary again");
+		}
+		return;
+	}
+	if (catch_up) {
+		kv_net_set_serving(rp->kn, 1);
+		if (others)
+			LOG_I("caught up: serving as primary");
+	}
+}
+
 static void purge(repair *rp, int others)
 {
 	uint64_t age = others ? rp->tomb_age_s * 1000000000ull : 0;
@@ -895,28 +961,45 @@ static void *repair_main(void *arg)
 	while (!rp->stop) {
 		repair_stats st = { 0 };
 		int catch_up = rp->catch_up, others, rc = 0;
-		unsigned again_ms = 0;
+		int missed = rp->missed && !rp->held;
+		uint64_t gen = rp->missed_gen;
+		unsigned again_ms = 0, hook_ms = 0;
 		struct timespec ts;
 
 		rp->kicked = 0;
 		rp->catch_up = 0;
+		if (missed && rp->missed_wait_ms) {
+			/* Let the others see this node again first. */
+			deadline(&ts, rp->missed_wait_ms);
+			rp->missed_wait_ms = 0;
+			while (!rp->stop && gen == rp->missed_gen &&
+			       pthread_cond_timedwait(&rp->cv, &rp->mu, &ts) ==
+			               0)
+				;
+			rp->catch_up |= catch_up;
+			continue;
+		}
 		pthread_mutex_unlock(&rp->mu);
 		others = view_others(rp->kn);
 		if (others) {
-			if (catch_up) {
+			if (catch_up && !missed) {
 				kv_net_set_serving(rp->kn, 0);
 				LOG_I("catching up with the other owners "
 				      "before "
 				      "serving as primary");
 			}
+			if (missed)
+				LOG_I("catching up with the other owners "
+				      "after missed heartbeats");
 			/* Movement and anti-entropy while serving are paced
 			 * (move_rate); an owner's catch-up is not: it
 			 * delays serving (DESIGN 5). */
-			thread_paced = !(catch_up && self_owns(rp->kn));
+			thread_paced =
+			        !((catch_up || missed) && self_owns(rp->kn));
 			rc = repair_pass_progress(rp->kn, &st, rp->progress,
 			                          rp->hook_arg);
 			thread_paced = 1;
-			if (catch_up || st.applied)
+			if (catch_up || missed || st.applied)
 				LOG_I("repair pass: %llu ranges compared, %llu "
 				      "differed, %llu records pulled, %llu "
 				      "applied, %llu failed%s",
@@ -928,34 +1011,33 @@ static void *repair_main(void *arg)
 				      rc < 0 ? " (some peers did not answer)"
 				             : "");
 		}
-		if (catch_up) {
-			kv_net_set_serving(rp->kn, 1);
-			if (others)
-				LOG_I("caught up: serving as primary");
-		}
+		pthread_mutex_lock(&rp->mu);
+		end_catch_up(rp, catch_up, missed, gen, others, rc, &st,
+		             &again_ms);
+		pthread_mutex_unlock(&rp->mu);
 		purge(rp, others);
 		/* Data movement's turn (rebal.c): it may run passes of its
 		 * own and ask for the next one sooner. */
 		if (rp->hook && !throttle_stopped(rp->pace))
-			again_ms = rp->hook(rp->hook_arg, others ? rc : 0);
+			hook_ms = rp->hook(rp->hook_arg, others ? rc : 0);
+		if (hook_ms && (!again_ms || hook_ms < again_ms))
+			again_ms = hook_ms;
 		pthread_mutex_lock(&rp->mu);
 		rp->st.ranges += st.ranges;
 		rp->st.differing += st.differing;
 		rp->st.pulled += st.pulled;
 		rp->st.applied += st.applied;
 		rp->st.failed += st.failed;
+		rp->st.failed_up += st.failed_up;
 		rp->caught_up = 1;
 		if (others) {
 			rp->last = st;
 			rp->passes++;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
 		if (again_ms) {
-			uint64_t ns = (uint64_t)ts.tv_nsec +
-			              (uint64_t)again_ms * 1000000u;
-			ts.tv_sec += (time_t)(ns / 1000000000u);
-			ts.tv_nsec = (long)(ns % 1000000000u);
+			deadline(&ts, again_ms);
 		} else {
+			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += rp->interval_s;
 		}
 		while (!rp->stop && !rp->kicked &&
@@ -1030,6 +1112,23 @@ void repair_kick(repair *rp, int catch_up)
 	if (catch_up)
 		rp->catch_up = 1;
 	pthread_cond_broadcast(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+}
+
+void repair_missed(repair *rp, int held, unsigned delay_ms)
+{
+	if (!rp)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	kv_net_set_serving(rp->kn, 0);
+	rp->missed = 1;
+	rp->held = held;
+	rp->missed_gen++;
+	rp->missed_wait_ms = delay_ms;
+	if (!held) {
+		rp->kicked = 1;
+		pthread_cond_broadcast(&rp->cv);
+	}
 	pthread_mutex_unlock(&rp->mu);
 }
 

@@ -63,6 +63,7 @@ typedef struct repair_stats {
 	uint64_t applied;   /* ... that changed the local store */
 	uint64_t failed;    /* (range, peer) pairs that failed */
 	uint64_t purged;    /* tombstones purged */
+	uint64_t failed_up; /* failed pairs whose peer the view had up */
 } repair_stats;
 
 /* Progress of a pass or a hand-off check: done of total pieces. */
@@ -143,6 +144,18 @@ void repair_stop(repair *rp);
 /* Ask for a pass soon (the view changed).  catch_up: serve nothing as
  * primary until it ends. */
 void repair_kick(repair *rp, int catch_up);
+
+/* This node may have missed writes (paused, or cut off from the other
+ * owners: member_hb.c): serve nothing as primary (kv_net_set_serving 0,
+ * at once) until a catch-up pass has compared every piece with every
+ * peer the view admits, without a failure (of a peer not down in the
+ * view: a dead one cannot hold it back).  held non-zero: still cut
+ * off: no such pass yet; 0: run it after delay_ms (the others must see
+ * this node again first), and again every second while it fails.  A
+ * later call starts over.  Unlike the start-up catch-up, a failed pass
+ * does not end it, unless the peers that failed are down in the view
+ * (silent for down_after).  rp NULL: nothing (node_net.c). */
+void repair_missed(repair *rp, int held, unsigned delay_ms);
 
 /* The totals so far, the last pass's figures, the number of passes and
  * whether the first pass is done; any pointer may be NULL. */

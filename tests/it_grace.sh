@@ -52,17 +52,6 @@ for m in json.load(sys.stdin)["members"]:
 epoch_of() { it_net_table "$1" | cut -d' ' -f1; }
 # state_in NODE WHO: WHO's state in NODE's status
 state_in() { it_net_table "$1" | tr ' ' '\n' | sed -n "s/^$(it_net_id "$2"):*//p"; }
-# wait_for SECONDS COMMAND...: poll every 0.2 s
-wait_for() {
-	wf_n=$(($1 * 5))
-	shift
-	while [ $wf_n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		wf_n=$((wf_n - 1))
-	done
-	return 1
-}
 replit() { timeout 300 "$REPLIT" "$@"; }
 on() { replit "$1" "$(it_addr "$2")" "$(it_port "$2")" "$3" "$N" "$4" "$5"; }
 
@@ -90,14 +79,14 @@ it_kill9 c
 t0=$(date +%s)
 c_down() { [ "$(state_in a c)" = down ] && [ "$(state_in b c)" = down ] &&
 	[ "$(epoch_of a)" -gt "$e0" ] && [ "$(epoch_of b)" = "$(epoch_of a)" ]; }
-if wait_for 20 c_down; then
+if it_wait_until 20 c_down; then
 	ok "C down in the table of A and B after $(($(date +%s) - t0)) s (epoch $e0 -> $(epoch_of a))"
 else
 	nok "C down in the table" "$(it_net_table a) / $(it_net_table b)"
 fi
 # The coordinator logs a change after making it: the table can show
 # it a moment before the log does.
-wait_for 5 grep -q "down in the table" "$IT_TMP/a.err" &&
+it_wait_until 5 grep -q "down in the table" "$IT_TMP/a.err" &&
 	ok "the coordinator logged it" ||
 	nok "down in the table logged" "$(grep -i down "$IT_TMP/a.err" | tail -3)"
 it_net_status a | grep "$(it_net_id c)" | grep -q down &&
@@ -152,12 +141,12 @@ c_back() {
 	s=$(state_in a c)
 	[ "$s" = joining ] || [ "$s" = up ]
 }
-if wait_for 20 c_back; then
+if it_wait_until 20 c_back; then
 	ok "C back in the table as $(state_in a c) (epoch $e1 -> $(epoch_of a))"
 else
 	nok "C back as joining" "$(it_net_table a)"
 fi
-wait_for 5 grep -q "is back (JOIN): joining, to catch up" "$IT_TMP/a.err" &&
+it_wait_until 5 grep -q "is back (JOIN): joining, to catch up" "$IT_TMP/a.err" &&
 	ok "A set C joining when it called in" ||
 	nok "C set joining" "$(grep -i 'joining' "$IT_TMP/a.err" | tail -3)"
 it_net_converge 30 3 a b c && ok "C up after its catch-up: $(grep -c 'ranges pulled; up' "$IT_TMP/c.err") catch-up(s) logged" ||
@@ -179,11 +168,11 @@ done
 e2=$(epoch_of a)
 kill -STOP "$(it_pid c)"
 c_down2() { [ "$(state_in a c)" = down ] && [ "$(epoch_of a)" -gt "$e2" ]; }
-wait_for 20 c_down2 && ok "C stopped: down in the table again ($(state_in b c) on B)" ||
+it_wait_until 20 c_down2 && ok "C stopped: down in the table again ($(state_in b c) on B)" ||
 	nok "stopped C down in the table" "$(it_net_table a)"
 kill -CONT "$(it_pid c)"
-wait_for 20 c_back &&
-	wait_for 5 grep -q "answers again: joining" "$IT_TMP/a.err" &&
+it_wait_until 20 c_back &&
+	it_wait_until 5 grep -q "answers again: joining" "$IT_TMP/a.err" &&
 	ok "C answers again: set joining" ||
 	nok "C answers again: joining" "$(it_net_table a)"
 it_net_converge 30 3 a b c && ok "C up again after its catch-up (epoch $(epoch_of a))" ||

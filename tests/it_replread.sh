@@ -49,32 +49,6 @@ import json, sys
 r = json.load(sys.stdin)["data_reads"]
 print(r["here"], r["other_owners"])'
 }
-# owners PATH: "PRIMARY BACKUP" node ids, as A locates them
-owners() {
-	"$MAGMACTL" --data "$IT_TMP/a" locate "$1" 2>/dev/null | tail -2 |
-		awk '{ printf "%s ", $2 }'
-}
-# reachable NODE WHO: 0 when NODE's status shows WHO reachable
-reachable() {
-	it_net_json "$1" | python3 -c '
-import json, sys
-for m in json.load(sys.stdin)["members"]:
-    if m["id"] == sys.argv[1]:
-        sys.exit(0 if m["reachable"] else 1)
-sys.exit(2)' "$(it_net_id "$2")"
-}
-# wait_until SECONDS COMMAND...: poll every 0.1 s
-wait_until() {
-	wu_n=$(($1 * 10))
-	shift
-	while [ $wu_n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		wu_n=$((wu_n - 1))
-	done
-	return 1
-}
-unreachable() { ! reachable "$@"; }
 # check_sel NODE SEED: every selected file through NODE; 0 when all match
 check_sel() {
 	cs_bad=0
@@ -102,7 +76,7 @@ SEL=""
 i=0
 while [ $i -lt $DIRS ]; do
 	put a /s$i 1 >"$IT_TMP/put" 2>&1 || nok "write /s$i through A" "$(cat "$IT_TMP/put")"
-	set -- $(owners /s$i/f0)
+	set -- $(it_net_owners a /s$i/f0)
 	[ "${2:-}" = "$C" ] && [ "$1" != "$C" ] && SEL="$SEL /s$i"
 	i=$((i + 1))
 done
@@ -125,7 +99,8 @@ fi
 # ---- C's copies go stale; C must not serve them ----
 kill -STOP "$(it_pid c)"
 it_stopped c || it_fail "c did not stop"
-wait_until 20 unreachable a c && wait_until 20 unreachable b c ||
+it_wait_until 20 it_net_unreachable a c &&
+	it_wait_until 20 it_net_unreachable b c ||
 	{ kill -CONT "$(it_pid c)"; it_fail "A and B never saw C unreachable"; }
 ok "C stopped; A and B see it unreachable"
 for d in $SEL; do
@@ -133,7 +108,8 @@ for d in $SEL; do
 done
 ok "files of C's overwritten through A while C was stopped"
 kill -CONT "$(it_pid c)"
-wait_until 20 reachable c a && wait_until 20 reachable c b ||
+it_wait_until 20 it_net_reachable c a &&
+	it_wait_until 20 it_net_reachable c b ||
 	it_fail "C never saw A and B again"
 set -- $(reads c)
 h0=$1 a0=$2

@@ -344,6 +344,39 @@ it_net_converge() {
 	return 1
 }
 
+# it_net_reachable NAME WHO: 0 when NAME's status shows WHO reachable.
+it_net_reachable() {
+	it_net_json "$1" | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["members"]:
+    if m["id"] == sys.argv[1]:
+        sys.exit(0 if m["reachable"] else 1)
+sys.exit(2)' "$(it_net_id "$2")"
+}
+it_net_unreachable() { ! it_net_reachable "$@"; }
+
+# it_net_owners NAME PATH: "PRIMARY BACKUP..." node ids of PATH's last
+# component, as NAME locates it.
+it_net_owners() {
+	"$MAGMACTL" --data "$IT_TMP/$1" locate "$2" 2>/dev/null |
+		awk '/^[^ ]/ { ids = "" }
+		     $1 == "primary" || $1 == "backup" { ids = ids $2 " " }
+		     END { print ids }'
+}
+
+# it_wait_until SECONDS COMMAND...: poll every 0.1 s until COMMAND
+# succeeds (0) or SECONDS pass (1).
+it_wait_until() {
+	wu_n=$(($1 * 10))
+	shift
+	while [ $wu_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		wu_n=$((wu_n - 1))
+	done
+	return 1
+}
+
 # it_net_passes NAME: the repair passes NAME has done so far.
 it_net_passes() {
 	it_net_status "$1" |
