@@ -136,16 +136,19 @@ static int file_check(const fs_node *n)
 int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
                    uint32_t len, uint8_t *buf, int *here)
 {
-	uint64_t first = off / FS_CHUNK, last = (off + len - 1) / FS_CHUNK;
-	size_t nq = (size_t)(last - first + 1);
-	kv_read_req *q = calloc(nq, sizeof(*q));
-	uint8_t(*subs)[FS_SUB_CHUNK_LEN] = calloc(nq, sizeof(*subs));
+	uint64_t first = off / FS_CHUNK;
+	size_t nq = len ? (size_t)((off + len - 1) / FS_CHUNK - first + 1) : 0;
+	kv_read_req *q = nq ? calloc(nq, sizeof(*q)) : NULL;
+	uint8_t(*subs)[FS_SUB_CHUNK_LEN] =
+	        nq ? calloc(nq, sizeof(*subs)) : NULL;
 	uint8_t wsub[FS_SUB_FLARE_LEN];
 	kv_witness w = { .sub = wsub, .sublen = sizeof(wsub), .ver = ver };
 	uint32_t done = 0;
 	int rc = 0;
 
 	*here = 0;
+	if (len == 0)
+		goto out;
 	if (!q || !subs) {
 		rc = MAGMA_ENOMEM;
 		goto out;
@@ -204,6 +207,11 @@ static int read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 		return 0;
 	}
 	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
+	if (want == 0) { /* a zero-count READ */
+		*got = 0;
+		*eof = 0;
+		return 0;
+	}
 	hit = fs_ra_take(f, &n, off, want, bufp, cap);
 	if (!hit)
 		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, *bufp, &here);

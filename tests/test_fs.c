@@ -1497,6 +1497,11 @@ static void test_chunks_read(void)
 		CU_ASSERT(memcmp(a, data + offs[i], n) == 0);
 		CU_ASSERT(memcmp(b, data + offs[i], n) == 0);
 	}
+	/* a zero-count READ: nothing, not the end of the file */
+	CU_ASSERT_EQUAL(rd(&U1, &f, 1, 0, a, &ga, &ea), 0);
+	CU_ASSERT(ga == 0 && ea == 0);
+	CU_ASSERT_EQUAL(fs_read(fa, &U1, &f, 0, 0, b, &gb, &eb, NULL), 0);
+	CU_ASSERT(gb == 0 && eb == 0);
 	fs_close(fa);
 	free(data);
 	free(a);
