@@ -126,15 +126,16 @@ static int file_check(const fs_node *n)
 	return n->rec.type == FS_REG ? 0 : MAGMA_EINVAL;
 }
 
-/* Copy [off, off+len) of chunk idx into buf; zeros where not stored. */
 /* [off, off+len) of the file from the chunks it spans, read with one
  * kv_read_many (a file's chunks share its home key) witnessed by ver,
  * the version of the flare record the caller read: every change of the
  * file's data puts that record in the same batch, so a copy holding it
- * at ver holds the data of then.  Zeros where not stored.  *here: this
- * node's own copy served it (no read-ahead needed). */
+ * at ver holds the data of then.  Zeros where not stored.  *ahead: a
+ * READ that reads on would gain from read-ahead, because the data came
+ * from another node, or from this node's backup copy after the flare's
+ * round trip to the primary (overlapped by the next range then). */
 int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
-                   uint32_t len, uint8_t *buf, int *here)
+                   uint32_t len, uint8_t *buf, int *ahead)
 {
 	uint64_t first = off / FS_CHUNK;
 	size_t nq = len ? (size_t)((off + len - 1) / FS_CHUNK - first + 1) : 0;
@@ -146,7 +147,7 @@ int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
 	uint32_t done = 0;
 	int rc = 0;
 
-	*here = 0;
+	*ahead = 0;
 	if (len == 0)
 		goto out;
 	if (!q || !subs) {
@@ -178,7 +179,7 @@ int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
 			memset((uint8_t *)q[i].buf + q[i].got, 0,
 			       q[i].len - q[i].got);
 	}
-	*here = w.here;
+	*ahead = !w.here || w.witnessed;
 out:
 	free(q);
 	free(subs);
@@ -193,7 +194,7 @@ static int read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 {
 	fs_node n;
 	uint32_t want;
-	int rc = fs_node_get(f, ref, &n), hit, here = 0;
+	int rc = fs_node_get(f, ref, &n), hit, ahead = 0;
 
 	if (rc)
 		return rc;
@@ -214,11 +215,11 @@ static int read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
 	}
 	hit = fs_ra_take(f, &n, off, want, bufp, cap);
 	if (!hit)
-		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, *bufp, &here);
+		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, *bufp, &ahead);
 	if (rc)
 		return rc;
-	/* Data from another node: fetch the next ranges meanwhile. */
-	if (hit || !here)
+	/* Fetch the next ranges meanwhile, where that pays. */
+	if (hit || ahead)
 		fs_ra_after(f, &n, off, want);
 	*got = want;
 	*eof = off + want >= n.rec.size;

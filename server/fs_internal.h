@@ -47,9 +47,9 @@ int fs_ra_take(fs *f, const fs_node *n, uint64_t off, uint32_t len,
 void fs_ra_after(fs *f, const fs_node *n, uint64_t off, uint32_t len);
 /* fs_file.c: [off, off+len) of the file ref from its chunks, one
  * kv_read_many witnessed by ver (its flare record's version); zeros
- * where nothing is stored; *here when this node's copy served it. */
+ * where nothing is stored; *ahead when read-ahead pays (see there). */
 int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
-                   uint32_t len, uint8_t *buf, int *here);
+                   uint32_t len, uint8_t *buf, int *ahead);
 
 /* ---- fs.c: shared helpers ---- */
 void fs_now(fs_time *t);

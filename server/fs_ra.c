@@ -1,7 +1,8 @@
 /* fs_ra.c - read-ahead for sequential READs of files whose chunks come
- * from other nodes (this node holds no current copy of them): while the
- * client takes one reply, the next ranges are fetched, so a
- * one-call-at-a-time reader does not wait a round trip for every MiB.
+ * from other nodes, or from this node's backup copy (each READ then
+ * waits for the flare's round trip to the primary): while the client
+ * takes one reply and asks the next, the next ranges are fetched, so a
+ * one-call-at-a-time reader does not wait for them on every MiB.
  * RA_DEPTH ranges are in flight at once, each fetched by its own worker
  * over its own connection: the owner reads and encrypts one while this
  * node decrypts the one before.
@@ -136,7 +137,7 @@ static void *ra_run(void *arg)
 	while (!ra->stop) {
 		fs_ref ref;
 		ra_win *w = next_wanted(ra, &ref), x;
-		int rc, here;
+		int rc, ahead;
 
 		if (!w) {
 			pthread_cond_wait(&ra->cv, &ra->mu);
@@ -147,7 +148,8 @@ static void *ra_run(void *arg)
 		pthread_mutex_unlock(&ra->mu);
 		/* The window (and its buffer) is the worker's while
 		 * FETCHING: nobody else changes or frees it. */
-		rc = fs_chunks_read(f, &ref, x.ver, x.off, x.len, x.buf, &here);
+		rc = fs_chunks_read(f, &ref, x.ver, x.off, x.len, x.buf,
+		                    &ahead);
 		pthread_mutex_lock(&ra->mu);
 		w->state = rc == 0 ? RA_READY : RA_IDLE;
 		pthread_cond_broadcast(&ra->cv);

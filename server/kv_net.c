@@ -660,8 +660,10 @@ static int readm_here(kv_net *kn, const uint8_t key[KV_KEY_LEN], kv_witness *w,
 	int rc = store_read_many(kn->local, key, check ? w : NULL, reqs, n);
 
 	if (rc == 0) {
-		if (w)
+		if (w) {
 			w->here = 1;
+			w->witnessed = check;
+		}
 		__atomic_add_fetch(&kn->reads_here, 1, __ATOMIC_RELAXED);
 	}
 	return rc;

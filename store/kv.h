@@ -108,12 +108,14 @@ typedef struct kv_read_req {
  * that record in the same batch (so in the same transaction on every
  * copy).  A copy whose witness record has exactly that version holds
  * what the owners held then.  here is set when this node's own copy
- * served the reads. */
+ * served the reads, witnessed too when that copy is a backup's that
+ * passed the witness (the caller's read of the witness went to another
+ * node). */
 typedef struct kv_witness {
 	const void *sub;
 	size_t sublen;
 	uint64_t ver;
-	int here; /* out */
+	int here, witnessed; /* out */
 } kv_witness;
 
 /* Buffer returned by get: *val is malloc'd, caller frees it with free(). */
@@ -222,7 +224,7 @@ static inline int kv_read_many(kv *k, const uint8_t key[KV_KEY_LEN],
                                kv_witness *w, kv_read_req *reqs, size_t n)
 {
 	if (w)
-		w->here = 0;
+		w->here = w->witnessed = 0;
 	if (k->ops->read_many)
 		return k->ops->read_many(k, key, w, reqs, n);
 	for (size_t i = 0; i < n; i++) {
