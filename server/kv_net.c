@@ -17,6 +17,7 @@
 
 #define POOL_IDLE_MAX 8 /* idle connections kept per peer and kind */
 #define SUSPECT_MAX 64  /* suspects remembered */
+#define BEHIND_MAX 256  /* keys marked behind (kv_net.behind) */
 /* Encoded bytes (batch_bytes, rec_bytes: upper bounds) of the entries
  * of one KV_APPLY call of more than one entry; the rest of the record
  * is left for the headers.  As large as fits, so that one NFS WRITE
@@ -51,16 +52,33 @@ struct kv_net {
 	unsigned timeout_ms;
 	kv_net_down_fn peer_down;
 	kv_net_epoch_fn saw_epoch;
+	kv_net_missed_fn missed;
 	void *hook_arg;
 	peer_client_opts opts[3]; /* front end, forward, repair */
 	int serving;              /* atomic */
 	long tick;                /* atomic: kv_net_tick's now_ms() */
 	long tick_limit;          /* atomic: 0, or the stale tick (ms) */
+	uint64_t missed_gen;      /* atomic: forwards that said "missed" */
 	uint64_t reads_here;      /* atomic: read_many from this copy */
 	uint64_t reads_away;      /* atomic: read_many from other owners */
 	pthread_mutex_t mu;       /* pool and suspects */
 	pool_ent *pool;
 	suspect sus[SUSPECT_MAX];
+	/* Peers an earlier forward failed or skipped: the next forward
+	 * that reaches one tells it (peer_apply_args.missed). */
+	uint8_t missed_ids[SUSPECT_MAX][RING_ID_LEN];
+	size_t nmissed;
+	/* Keys whose copy here is behind a forward that reached it (an
+	 * earlier one was lost or is still on its way): no witness reads
+	 * of them until a repair pass that began after they were marked
+	 * (kv_net_behind_clear).  Full: every key (behind_all). */
+	struct {
+		uint8_t key[KV_KEY_LEN];
+		uint64_t gen;
+	} behind[BEHIND_MAX];
+	size_t nbehind;
+	uint64_t behind_all; /* 0, or the gen when the set overflowed */
+	uint64_t behind_gen;
 };
 
 /* One owner of a key as routing found it. */
@@ -654,10 +672,77 @@ static int readm_remote(peer_client *pc, const uint8_t key[KV_KEY_LEN],
 }
 
 /* This node's store, by the witness when given. */
+static int key_behind(kv_net *kn, const uint8_t key[KV_KEY_LEN])
+{
+	int b;
+
+	pthread_mutex_lock(&kn->mu);
+	b = kn->behind_all != 0;
+	for (size_t i = 0; i < kn->nbehind && !b; i++)
+		b = memcmp(kn->behind[i].key, key, KV_KEY_LEN) == 0;
+	pthread_mutex_unlock(&kn->mu);
+	return b;
+}
+
+static void mark_behind(kv_net *kn, const store_rec *recs, size_t n)
+{
+	pthread_mutex_lock(&kn->mu);
+	kn->behind_gen++;
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		for (j = 0; j < kn->nbehind; j++)
+			if (memcmp(kn->behind[j].key, recs[i].key,
+			           KV_KEY_LEN) == 0)
+				break;
+		if (j == kn->nbehind) {
+			if (j == BEHIND_MAX) {
+				kn->behind_all = kn->behind_gen;
+				break;
+			}
+			memcpy(kn->behind[j].key, recs[i].key, KV_KEY_LEN);
+			kn->nbehind++;
+		}
+		kn->behind[j].gen = kn->behind_gen;
+	}
+	pthread_mutex_unlock(&kn->mu);
+}
+
+uint64_t kv_net_behind_gen(kv_net *kn)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&kn->mu);
+	g = kn->behind_gen;
+	pthread_mutex_unlock(&kn->mu);
+	return g;
+}
+
+void kv_net_behind_clear(kv_net *kn, uint64_t gen)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&kn->mu);
+	for (size_t i = 0; i < kn->nbehind; i++)
+		if (kn->behind[i].gen > gen)
+			kn->behind[k++] = kn->behind[i];
+	kn->nbehind = k;
+	if (kn->behind_all && kn->behind_all <= gen)
+		kn->behind_all = 0;
+	pthread_mutex_unlock(&kn->mu);
+}
+
 static int readm_here(kv_net *kn, const uint8_t key[KV_KEY_LEN], kv_witness *w,
                       kv_read_req *reqs, size_t n, int check)
 {
+	uint64_t gen = __atomic_load_n(&kn->missed_gen, __ATOMIC_ACQUIRE);
 	int rc = store_read_many(kn->local, key, check ? w : NULL, reqs, n);
+
+	/* A backup's copy found behind a forward (before or during the
+	 * read), or no longer serving: its witness proves nothing. */
+	if (rc == 0 && check &&
+	    (gen != __atomic_load_n(&kn->missed_gen, __ATOMIC_ACQUIRE) ||
+	     !kv_net_serving(kn) || key_behind(kn, key)))
+		rc = MAGMA_ECONFLICT;
 
 	if (rc == 0) {
 		if (w) {
@@ -780,7 +865,7 @@ static size_t rec_bytes(const store_rec *r)
 /* One KV_APPLY call.  *failed is the index the peer reported on a
  * condition failure. */
 static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
-                      int replica, size_t *failed)
+                      int replica, int missed, size_t *failed)
 {
 	peer_apply_args a;
 	peer_apply_res res;
@@ -793,6 +878,7 @@ static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
 	a.batches.batches_len = (u_int)n;
 	a.durability = dur;
 	a.replica = replica ? TRUE : FALSE;
+	a.missed = missed ? TRUE : FALSE;
 	rc = peer_client_call(pc, PEERPROC_KV_APPLY,
 	                      (xdrproc_t)xdr_peer_apply_args, &a,
 	                      (xdrproc_t)xdr_peer_apply_res, &res);
@@ -831,12 +917,47 @@ static int recs_to_wire(const store_rec *recs, const size_t *idx, size_t n,
 		ops[i].sub.sub_len = (u_int)r->sublen;
 		ops[i].val.val_val = (char *)(r->vallen ? r->val : empty_bytes);
 		ops[i].val.val_len = (u_int)r->vallen;
-		ops[i].expect = KV_VER_ANY;
+		/* a replica's expect: the version the record replaced
+		 * here (0: none), for the replica to see what it missed */
+		ops[i].expect = r->prev;
 		ops[i].assigned = r->version;
 		w[i].ops.ops_val = &ops[i];
 		w[i].ops.ops_len = 1;
 	}
 	return 0;
+}
+
+/* Remember that peer id lacks a forward (a full table keeps the
+ * oldest: the newest then catches up by repair alone, as before). */
+static void missed_set(kv_net *kn, const uint8_t id[RING_ID_LEN])
+{
+	size_t i;
+
+	pthread_mutex_lock(&kn->mu);
+	for (i = 0; i < kn->nmissed; i++)
+		if (memcmp(kn->missed_ids[i], id, RING_ID_LEN) == 0)
+			break;
+	if (i == kn->nmissed && kn->nmissed < SUSPECT_MAX)
+		memcpy(kn->missed_ids[kn->nmissed++], id, RING_ID_LEN);
+	pthread_mutex_unlock(&kn->mu);
+}
+
+/* Whether peer id is to be told; forgets it (a failed forward sets it
+ * again). */
+static int missed_take(kv_net *kn, const uint8_t id[RING_ID_LEN])
+{
+	int was = 0;
+
+	pthread_mutex_lock(&kn->mu);
+	for (size_t i = 0; i < kn->nmissed && !was; i++)
+		if (memcmp(kn->missed_ids[i], id, RING_ID_LEN) == 0) {
+			memmove(kn->missed_ids[i], kn->missed_ids[i + 1],
+			        (kn->nmissed - i - 1) * RING_ID_LEN);
+			kn->nmissed--;
+			was = 1;
+		}
+	pthread_mutex_unlock(&kn->mu);
+	return was;
 }
 
 static void *fwd_run(void *arg)
@@ -862,7 +983,8 @@ static void *fwd_run(void *arg)
 		       (j == i ||
 		        bytes + rec_bytes(&t->recs[t->idx[j]]) <= CALL_BYTES))
 			bytes += rec_bytes(&t->recs[t->idx[j++]]);
-		rc = apply_call(pc, w + i, j - i, KV_DURABLE, 1, NULL);
+		rc = apply_call(pc, w + i, j - i, KV_DURABLE, 1,
+		                i == 0 && missed_take(kn, t->who.id), NULL);
 		i = j;
 	}
 	kv_net_put_client(kn, pc, 1, !failover_error(rc));
@@ -923,8 +1045,12 @@ static int forward(kv_net *kn, const store_rec *recs, size_t n)
 			const owner *o = j < rt[i].n ? &rt[i].o[j]
 			                             : &rt[i].x[j - rt[i].n];
 			fwd_target *t;
-			if (o->self || o->down)
+			if (o->self)
 				continue;
+			if (o->down) { /* catches up when it returns */
+				missed_set(kn, o->id);
+				continue;
+			}
 			if (!(t = target_for(&ts, &nt, &cap, o, n)))
 				rc = MAGMA_ENOMEM;
 			else
@@ -946,8 +1072,10 @@ static int forward(kv_net *kn, const store_rec *recs, size_t n)
 	for (size_t i = 0; i < nt; i++) {
 		if (ts[i].started)
 			pthread_join(ts[i].th, NULL);
-		if (ts[i].rc < 0)
+		if (ts[i].rc < 0) {
+			missed_set(kn, ts[i].who.id);
 			kv_net_suspect(kn, ts[i].who.id, ts[i].rc);
+		}
 	}
 	/* Every record must be with some owner: here, or an acked peer. */
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1061,9 +1189,13 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 
 /* ---- front-end writes ---- */
 
-/* Entries b[0..n) (one owner set) through their primary. */
+/* Entries b[0..n) (one owner set) through their primary.  *applied:
+ * how many of them landed before a failure (a run of several calls).
+ * MAGMA_EJUKEBOX: an owner routes by a newer table than ours (its
+ * epoch is reported to membership, with it as the one to fetch from):
+ * route the rest again once ours is as new. */
 static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
-                     int dur)
+                     int dur, size_t *applied)
 {
 	const owner *order[RING_R_MAX];
 	peer_batch *w = NULL;
@@ -1071,12 +1203,15 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 	size_t k = try_order(kn, r, order), failed = 0;
 	int rc = MAGMA_EUNAVAIL;
 
+	*applied = 0;
 	for (size_t i = 0; i < k; i++) {
 		peer_client *pc = NULL;
 		size_t at = 0;
 
 		if (order[i]->self) {
 			rc = kv_net_primary_apply(kn, b, n, dur, NULL, NULL);
+			if (rc == 0)
+				*applied = n;
 			goto out;
 		}
 		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
@@ -1092,10 +1227,16 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 			       (j == at ||
 			        bytes + batch_bytes(&b[j]) <= CALL_BYTES))
 				bytes += batch_bytes(&b[j++]);
-			rc = apply_call(pc, w + at, j - at, dur, 0, &failed);
+			rc = apply_call(pc, w + at, j - at, dur, 0, 0, &failed);
 			if (rc < 0)
 				break;
 			at = j;
+		}
+		*applied = at;
+		if (rc == MAGMA_EJUKEBOX && kn->saw_epoch) {
+			uint64_t seen = peer_client_seen_epoch(pc);
+			if (seen > view_epoch(kn))
+				kn->saw_epoch(kn->hook_arg, seen, order[i]->id);
 		}
 		kv_net_put_client(kn, pc, 0, !failover_error(rc));
 		/* Once a call of the run went through, the rest belongs to
@@ -1112,11 +1253,25 @@ out:
 	return rc;
 }
 
+/* Wait (polling, until deadline) for the view to be newer than epoch. */
+static int view_newer(kv_net *kn, uint64_t epoch, long deadline)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	while (view_epoch(kn) <= epoch) {
+		if (now_ms() + 10 > deadline)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
 static int net_apply(kv *k, const kv_batch *b, size_t n, int durability)
 {
 	kv_net *kn = net_of(k);
+	long deadline = now_ms() + (long)kn->timeout_ms;
 	route cur, next;
-	size_t i = 0;
+	size_t i = 0, done;
 	int rc;
 
 	if (n == 0)
@@ -1139,7 +1294,21 @@ static int net_apply(kv *k, const kv_batch *b, size_t n, int durability)
 				break;
 			j++;
 		}
-		if ((rc = write_run(kn, &cur, b + i, j - i, durability)) < 0)
+		rc = write_run(kn, &cur, b + i, j - i, durability, &done);
+		if (rc == MAGMA_EJUKEBOX) {
+			/* Our table is older than an owner's: what landed
+			 * stays, the rest is routed again by the newer one
+			 * (or fails as unavailable at the op's bound). */
+			i += done;
+			if (!view_newer(kn, cur.epoch, deadline)) {
+				log_unavail(b[i].key, "write", MAGMA_EJUKEBOX);
+				return MAGMA_EUNAVAIL;
+			}
+			if ((rc = route_key(kn, b[i].key, 1, &cur)) < 0)
+				return rc;
+			continue;
+		}
+		if (rc < 0)
 			return rc;
 		i = j;
 		cur = next;
@@ -1211,7 +1380,25 @@ static int serve_replica(kv_net *kn, const peer_apply_args *a)
 			r->vallen = o->val.val_len;
 			r->version = o->assigned;
 			r->flags = o->kind == KV_DEL ? STORE_REC_TOMBSTONE : 0;
+			/* older senders said KV_VER_ANY: nothing known */
+			r->prev = o->expect == KV_VER_ANY ? 0 : o->expect;
 		}
+	}
+	/* A record older here than the one the primary replaced: an
+	 * earlier forward was lost or is still on its way (forwards of one
+	 * key may pass each other), so this copy may soon hold a newer
+	 * witness record than the data beside it: no witness reads of
+	 * these keys (readm_here) until a repair pass.  Told by the
+	 * primary that a forward failed or skipped this node: no serving
+	 * at all until caught up.  Both from before these records land. */
+	if (store_replica_behind(kn->local, recs, n) != 0) {
+		mark_behind(kn, recs, n);
+		__atomic_add_fetch(&kn->missed_gen, 1, __ATOMIC_ACQ_REL);
+	}
+	if (a->missed) {
+		__atomic_add_fetch(&kn->missed_gen, 1, __ATOMIC_ACQ_REL);
+		if (kn->missed)
+			kn->missed(kn->hook_arg);
 	}
 	rc = store_apply_replica(kn->local, recs, n, NULL);
 out:
@@ -1234,6 +1421,13 @@ int kv_net_serve_apply(kv_net *kn, const peer_apply_args *a, peer_apply_res *r)
 	}
 	if (!kv_net_serving(kn)) {
 		rc = MAGMA_EUNAVAIL; /* catching up: not a primary yet */
+		goto out;
+	}
+	/* The sender routed by an older table: by ours another owner may
+	 * coordinate these keys now, and two coordinators must never both
+	 * check conditions.  It routes again once it has ours. */
+	if (a->hdr.epoch < view_epoch(kn)) {
+		rc = MAGMA_EJUKEBOX;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1312,6 +1506,7 @@ int kv_net_new(const kv_net_config *cfg, kv_net **out)
 	kn->timeout_ms = t;
 	kn->peer_down = cfg->peer_down;
 	kn->saw_epoch = cfg->saw_epoch;
+	kn->missed = cfg->missed;
 	kn->hook_arg = cfg->hook_arg;
 	/* Front end: two attempts fit in t (each at most t/2).  Forward:
 	 * 0.3 t, so a primary answers a front end well before its call

@@ -77,6 +77,11 @@ typedef void (*kv_net_down_fn)(void *arg, const uint8_t id[RING_ID_LEN],
 typedef void (*kv_net_epoch_fn)(void *arg, uint64_t epoch,
                                 const uint8_t from[RING_ID_LEN]);
 
+/* Node's hook: a forward said this node missed an earlier one (its
+ * copies may lack writes): stop serving until caught up.  Called
+ * before the forward's records are applied. */
+typedef void (*kv_net_missed_fn)(void *arg);
+
 typedef struct kv_net_config {
 	store *local;              /* this node's store, STORE_TOMBSTONES */
 	const uint8_t *self_id;    /* RING_ID_LEN bytes, copied */
@@ -84,7 +89,8 @@ typedef struct kv_net_config {
 	unsigned timeout_ms;       /* 0: KV_NET_TIMEOUT_MS */
 	kv_net_down_fn peer_down;  /* may be NULL */
 	kv_net_epoch_fn saw_epoch; /* may be NULL */
-	void *hook_arg;            /* for both hooks */
+	kv_net_missed_fn missed;   /* may be NULL */
+	void *hook_arg;            /* for the hooks */
 } kv_net_config;
 
 /* A new backend with no table (every op local until kv_net_set_routes); it
@@ -135,6 +141,11 @@ void kv_net_set_serving(kv_net *kn, int on);
 int kv_net_serving(kv_net *kn);
 void kv_net_tick(kv_net *kn);
 void kv_net_set_tick_limit(kv_net *kn, unsigned limit_ms);
+/* Keys marked behind (no witness reads of them, see kv_net.c) are
+ * cleared by a repair pass: take kv_net_behind_gen before the pass and
+ * give it to kv_net_behind_clear after a pass without failures. */
+uint64_t kv_net_behind_gen(kv_net *kn);
+void kv_net_behind_clear(kv_net *kn, uint64_t gen);
 /* How many reads of a file's data (kv_read_many) this node's copy
  * served, and how many came from other owners, since start. */
 void kv_net_read_counts(kv_net *kn, uint64_t *here, uint64_t *away);

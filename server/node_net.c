@@ -19,6 +19,16 @@ static void on_epoch(void *arg, uint64_t epoch, const uint8_t from[RING_ID_LEN])
 	member_saw_epoch(arg, epoch, from);
 }
 
+/* A primary's forward showed that this node lacks an earlier one. */
+static void on_missed(void *arg)
+{
+	struct magmad *d = arg;
+
+	LOG_W("this node missed some forwarded writes: catching up before "
+	      "serving again");
+	node_net_missed(d, 0);
+}
+
 /* Route by the table, less the members the view has down (kv_net.h). */
 static int set_routes(struct magmad *d, const ring *view)
 {
@@ -87,6 +97,7 @@ int node_net_open(struct magmad *d)
 	 * Down is the heartbeats' verdict (member.h); a failed call only
 	 * orders the owners (kv_net's suspects). */
 	nc.saw_epoch = on_epoch;
+	nc.missed = on_missed;
 	nc.hook_arg = d;
 	rc = kv_net_new(&nc, &d->net);
 	if (rc < 0) {

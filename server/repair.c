@@ -920,7 +920,7 @@ static void end_catch_up(repair *rp, int catch_up, int missed, uint64_t gen,
 		rp->missed = 0;
 		if (self_listed(rp->kn)) {
 			kv_net_set_serving(rp->kn, 1);
-			LOG_I("caught up after missed heartbeats: serving as "
+			LOG_I("caught up after missed writes: serving as "
 			      "primary again");
 		}
 		return;
@@ -996,8 +996,12 @@ static void *repair_main(void *arg)
 			 * delays serving (DESIGN 5). */
 			thread_paced =
 			        !((catch_up || missed) && self_owns(rp->kn));
+			uint64_t bgen = kv_net_behind_gen(rp->kn);
 			rc = repair_pass_progress(rp->kn, &st, rp->progress,
 			                          rp->hook_arg);
+			/* the keys found behind before the pass are level */
+			if (rc == 0)
+				kv_net_behind_clear(rp->kn, bgen);
 			thread_paced = 1;
 			if (catch_up || missed || st.applied)
 				LOG_I("repair pass: %llu ranges compared, %llu "

@@ -179,8 +179,8 @@ int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
 	((uint8_t *)v.mv_data)[8] = flags;
 	if (vallen)
 		memcpy((uint8_t *)v.mv_data + STORE_HDR, val, vallen);
-	if (s->collect &&
-	    (rc = store_collect_note(s, mk, ver, flags, val, vallen)))
+	if (s->collect && (rc = store_collect_note(s, mk, old ? old->ver : 0,
+	                                           ver, flags, val, vallen)))
 		return rc;
 	if (!(flags & STORE_REC_TOMBSTONE))
 		return 0;

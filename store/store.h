@@ -110,6 +110,10 @@ typedef struct store_rec {
 	uint8_t flags;    /* 0 or STORE_REC_TOMBSTONE */
 	const void *val;  /* tombstone: STORE_TOMB_LEN bytes */
 	size_t vallen;    /* <= KV_VAL_MAX */
+	uint64_t prev;    /* the version it replaced where it was written,
+	                     0 when none or unknown (store_apply_collect
+	                     fills it; a replica checks it, see
+	                     store_replica_behind) */
 } store_rec;
 
 typedef struct store_replica_stats {
@@ -127,6 +131,13 @@ typedef struct store_replica_stats {
  * sizes over the limits). */
 int store_apply_replica(store *s, const store_rec *recs, size_t n,
                         store_replica_stats *st);
+
+/* Whether this copy lacks a write that came before some of recs (a
+ * primary's forward): a record whose prev is set and whose local
+ * version (tombstones counted; absent: 0) is older than prev.  Such a
+ * copy may hold, after recs, a newer record beside older data of the
+ * same key.  0, 1, or an error. */
+int store_replica_behind(store *s, const store_rec *recs, size_t n);
 
 /* The primary's side of a write: apply batches as kv_apply does (the
  * kv.h conditions checked here), and hand back every record the write

@@ -81,8 +81,8 @@ int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
                     const store_raw *old, uint64_t ver, uint8_t flags,
                     const void *val, size_t vallen);
 /* Note a record just written (store_apply_collect); 0 or MAGMA_ENOMEM. */
-int store_collect_note(store *s, const MDB_val *mk, uint64_t ver, uint8_t flags,
-                       const void *val, size_t vallen);
+int store_collect_note(store *s, const MDB_val *mk, uint64_t prev, uint64_t ver,
+                       uint8_t flags, const void *val, size_t vallen);
 /* kv_apply's work inside txn: every op of b[0..n), stopping at the first
  * failure; and the bytes such a batch may add to the file. */
 int store_batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n);

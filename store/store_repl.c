@@ -439,6 +439,29 @@ static int repl_one(store *s, MDB_txn *txn, const store_rec *r,
 	                       r->flags, r->val, r->vallen);
 }
 
+int store_replica_behind(store *s, const store_rec *recs, size_t n)
+{
+	MDB_txn *txn = NULL;
+	int rc = store_read_begin(s, &txn), behind = 0;
+
+	for (size_t i = 0; rc == 0 && i < n && !behind; i++) {
+		uint8_t kb[STORE_KEYMAX];
+		MDB_val mk;
+		store_raw old;
+		int found = 0;
+
+		if (recs[i].prev == 0)
+			continue;
+		if ((rc = store_rec_key(&mk, kb, recs[i].key, recs[i].sub,
+		                        recs[i].sublen)) ||
+		    (rc = store_rec_lookup(s, txn, &mk, &old, &found)))
+			break;
+		behind = (found ? old.ver : 0) < recs[i].prev;
+	}
+	mdb_txn_abort(txn);
+	return rc ? rc : behind;
+}
+
 int store_apply_replica(store *s, const store_rec *recs, size_t n,
                         store_replica_stats *st)
 {
@@ -669,8 +692,8 @@ struct store_collect {
 	size_t n, cap;
 };
 
-int store_collect_note(store *s, const MDB_val *mk, uint64_t ver, uint8_t flags,
-                       const void *val, size_t vallen)
+int store_collect_note(store *s, const MDB_val *mk, uint64_t prev, uint64_t ver,
+                       uint8_t flags, const void *val, size_t vallen)
 {
 	struct store_collect *c = s->collect;
 	size_t sublen = mk->mv_size - KV_KEY_LEN;
@@ -699,6 +722,7 @@ int store_collect_note(store *s, const MDB_val *mk, uint64_t ver, uint8_t flags,
 	r->vallen = vallen;
 	r->version = ver;
 	r->flags = flags;
+	r->prev = prev;
 	return 0;
 }
 

@@ -121,6 +121,19 @@ else
 	nok "C's stale copies refused" "from other owners $a0 -> ${2:-?} for $nsel files (here $h0 -> ${1:-?})"
 fi
 check_sel b 2 && ok "and through B"
+
+# A skipped C while C was down in its view: A's next forward to C says
+# so, and C stops serving until it caught up (its copies may lack writes).
+n0=$(grep -c "missed some forwarded writes" "$IT_TMP/c.err")
+set -- $SEL
+put a "$1" 3 >"$IT_TMP/put" 2>&1 || nok "overwrite $1 through A" "$(cat "$IT_TMP/put")"
+if it_wait_until 10 sh -c "[ \$(grep -c 'missed some forwarded writes' '$IT_TMP/c.err') -gt $n0 ]"; then
+	ok "C told by A's forward that it missed writes"
+else
+	nok "C told by A's forward that it missed writes" "no such line in its log"
+fi
+check c "$1" 3 >"$IT_TMP/chk" 2>&1 && ok "$1 reads back new through C" ||
+	nok "$1 (seed 3) through C" "$(cat "$IT_TMP/chk")"
 it_alive a
 it_alive b
 it_alive c

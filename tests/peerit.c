@@ -288,6 +288,15 @@ static int cmd_hello(const char *addr, const char *network)
 		      "%s", E(rc));
 		memset(&ap, 0, sizeof(ap));
 		peer_client_hdr(pc, &ap.hdr);
+		ap.hdr.epoch = 0;
+		rc = raw_status(pc, PEERPROC_KV_APPLY,
+		                (xdrproc_t)xdr_peer_apply_args, &ap,
+		                (xdrproc_t)xdr_peer_apply_res, &ar, sizeof(ar));
+		/* a sender with an older table must route again first */
+		check(rc == MAGMA_EJUKEBOX,
+		      "KV_APPLY by an older table: MAGMA_EJUKEBOX", "%s",
+		      E(rc));
+		ap.hdr.epoch = peer_client_seen_epoch(pc);
 		rc = raw_status(pc, PEERPROC_KV_APPLY,
 		                (xdrproc_t)xdr_peer_apply_args, &ap,
 		                (xdrproc_t)xdr_peer_apply_res, &ar, sizeof(ar));

@@ -78,12 +78,15 @@ static void test_collect(void)
 	CU_ASSERT_EQUAL(ap.failed_rc, 0);
 	CU_ASSERT_EQUAL(ap.nrecs, 5);
 	CU_ASSERT_EQUAL(ap.recs[2].version, 1);
+	CU_ASSERT_EQUAL(ap.recs[2].prev, 0); /* new */
 	CU_ASSERT_EQUAL(ap.recs[2].vallen, 5);
 	CU_ASSERT(memcmp(ap.recs[2].val, "three", 5) == 0);
 	CU_ASSERT_EQUAL(store_apply_replica(b, ap.recs, ap.nrecs, NULL), 0);
 	store_applied_free(&ap);
 
-	/* Deletes come back as tombstones at the next version. */
+	/* Deletes come back as tombstones at the next version, each
+	 * naming the version it replaced; b holds those, so it is not
+	 * behind them. */
 	bs[0].ops = del;
 	bs[0].nops = 2;
 	CU_ASSERT_EQUAL_FATAL(store_apply_collect(p, bs, 1, &ap), 0);
@@ -92,6 +95,15 @@ static void test_collect(void)
 		CU_ASSERT(ap.recs[i].flags & STORE_REC_TOMBSTONE);
 		CU_ASSERT_EQUAL(ap.recs[i].vallen, STORE_TOMB_LEN);
 		CU_ASSERT_EQUAL(ap.recs[i].version, 2);
+		CU_ASSERT_EQUAL(ap.recs[i].prev, 1);
+	}
+	CU_ASSERT_EQUAL(store_replica_behind(b, ap.recs, ap.nrecs), 0);
+	/* a copy that lacks the first forward is behind the second */
+	{
+		store *c = open_store();
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT_EQUAL(store_replica_behind(c, ap.recs, ap.nrecs), 1);
+		store_close(c);
 	}
 	CU_ASSERT_EQUAL(store_apply_replica(b, ap.recs, ap.nrecs, NULL), 0);
 	store_applied_free(&ap);
