@@ -139,16 +139,15 @@ int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
 {
 	uint64_t first = off / FS_CHUNK;
 	size_t nq = len ? (size_t)((off + len - 1) / FS_CHUNK - first + 1) : 0;
-	kv_read_req *q = nq ? calloc(nq, sizeof(*q)) : NULL;
-	uint8_t(*subs)[FS_SUB_CHUNK_LEN] =
-	        nq ? calloc(nq, sizeof(*subs)) : NULL;
+	kv_read_req *q = calloc(nq, sizeof(*q));
+	uint8_t(*subs)[FS_SUB_CHUNK_LEN] = calloc(nq, sizeof(*subs));
 	uint8_t wsub[FS_SUB_FLARE_LEN];
 	kv_witness w = { .sub = wsub, .sublen = sizeof(wsub), .ver = ver };
 	uint32_t done = 0;
 	int rc = 0;
 
 	*ahead = 0;
-	if (len == 0)
+	if (len == 0) /* nq 0: nothing to read (or allocated) */
 		goto out;
 	if (!q || !subs) {
 		rc = MAGMA_ENOMEM;

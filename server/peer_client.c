@@ -517,10 +517,27 @@ out:
 	return rc;
 }
 
+/* KV_GET_MANY of keys[0..n) (filled by the caller, freed here), the
+ * reply decoded by xres into res. */
+static int getm_call(peer_client *pc, peer_getm_key *keys, size_t n,
+                     xdrproc_t xres, void *res)
+{
+	peer_getm_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	peer_client_hdr(pc, &a.hdr);
+	a.keys.keys_val = keys;
+	a.keys.keys_len = (u_int)n;
+	rc = peer_client_call(pc, PEERPROC_KV_GET_MANY,
+	                      (xdrproc_t)xdr_peer_getm_args, &a, xres, res);
+	free(keys);
+	return rc;
+}
+
 int peer_call_kv_get_many(peer_client *pc, kv_get_req *reqs, size_t n,
                           size_t *done)
 {
-	peer_getm_args a;
 	peer_getm_res r;
 	peer_getm_key *keys;
 	size_t i, got;
@@ -535,20 +552,13 @@ int peer_call_kv_get_many(peer_client *pc, kv_get_req *reqs, size_t n,
 	keys = calloc(n, sizeof(*keys));
 	if (!keys)
 		return MAGMA_ENOMEM;
-	memset(&a, 0, sizeof(a));
 	memset(&r, 0, sizeof(r));
-	peer_client_hdr(pc, &a.hdr);
 	for (i = 0; i < n; i++) {
 		memcpy(keys[i].key, reqs[i].key, PEER_KEY_LEN);
 		keys[i].sub.sub_val = (char *)reqs[i].sub;
 		keys[i].sub.sub_len = (u_int)reqs[i].sublen;
 	}
-	a.keys.keys_val = keys;
-	a.keys.keys_len = (u_int)n;
-	rc = peer_client_call(pc, PEERPROC_KV_GET_MANY,
-	                      (xdrproc_t)xdr_peer_getm_args, &a,
-	                      (xdrproc_t)xdr_peer_getm_res, &r);
-	free(keys);
+	rc = getm_call(pc, keys, n, (xdrproc_t)xdr_peer_getm_res, &r);
 	if (rc < 0)
 		return rc;
 	note_epoch(pc, r.rh.epoch);
@@ -623,7 +633,6 @@ static bool_t xdr_getm_into(XDR *x, getm_into *g)
 int peer_call_kv_read_many(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                            kv_read_req *reqs, size_t n, size_t *done)
 {
-	peer_getm_args a;
 	peer_getm_key *keys;
 	getm_into g = { .reqs = reqs, .n = n };
 	size_t i;
@@ -638,19 +647,12 @@ int peer_call_kv_read_many(peer_client *pc, const uint8_t key[KV_KEY_LEN],
 			return MAGMA_EINVAL;
 	if (!(keys = calloc(n, sizeof(*keys))))
 		return MAGMA_ENOMEM;
-	memset(&a, 0, sizeof(a));
-	peer_client_hdr(pc, &a.hdr);
 	for (i = 0; i < n; i++) {
 		memcpy(keys[i].key, key, PEER_KEY_LEN);
 		keys[i].sub.sub_val = (char *)reqs[i].sub;
 		keys[i].sub.sub_len = (u_int)reqs[i].sublen;
 	}
-	a.keys.keys_val = keys;
-	a.keys.keys_len = (u_int)n;
-	rc = peer_client_call(pc, PEERPROC_KV_GET_MANY,
-	                      (xdrproc_t)xdr_peer_getm_args, &a,
-	                      (xdrproc_t)xdr_getm_into, &g);
-	free(keys);
+	rc = getm_call(pc, keys, n, (xdrproc_t)xdr_getm_into, &g);
 	if (rc < 0)
 		return rc;
 	note_epoch(pc, g.rh.epoch);
