@@ -315,3 +315,16 @@ int rpcmsg_encode_denied(void *buf, size_t cap, const rpcmsg_call *call,
 	}
 	return encode_reply(buf, cap, &m, len);
 }
+
+bool_t rpcmsg_xdr_opaque_inplace(XDR *x, char **val, u_int *len, u_int max)
+{
+	char *p = NULL;
+
+	if (x->x_op != XDR_DECODE || !xdr_u_int(x, len) || *len > max ||
+	    *len > UINT_MAX - 3u)
+		return FALSE;
+	if (*len && !(p = (char *)xdr_inline(x, (u_int)((*len + 3u) & ~3u))))
+		return FALSE;
+	*val = p;
+	return TRUE;
+}

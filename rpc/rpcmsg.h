@@ -111,4 +111,10 @@ int rpcmsg_encode_prog_mismatch(void *buf, size_t cap, uint32_t xid,
 int rpcmsg_encode_denied(void *buf, size_t cap, const rpcmsg_call *call,
                          size_t *len);
 
+/* Decode a variable-length opaque of at most max bytes in place: *val
+ * points into the XDR memory stream being decoded (NULL when empty), so
+ * it lives as long as that buffer and must not be freed.  FALSE when the
+ * length is over max or the stream is short. */
+bool_t rpcmsg_xdr_opaque_inplace(XDR *x, char **val, u_int *len, u_int max);
+
 #endif

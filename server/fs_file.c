@@ -253,7 +253,12 @@ static int chunk_len(fs *f, const fs_node *n, uint64_t idx, uint64_t *len)
 }
 
 /* Build chunk idx's new value: the old bytes with data laid over
- * [in, in+len); adds the op to t and the size change to *used. */
+ * [in, in+len), zeros in a gap past the old end; adds the op to t and
+ * the size change to *used.  A chunk at or past the end of the file is
+ * absent (a resize drops the chunks past the new size in the batch that
+ * changes it), so an append reads nothing.  When data covers the whole
+ * old value, the put borrows data (the WRITE's own buffer, which
+ * outlives the tx) instead of copying it. */
 static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
                        uint32_t in, const uint8_t *data, uint32_t len,
                        uint64_t *used)
@@ -263,10 +268,12 @@ static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
 	size_t oldlen = 0, newlen;
 	uint64_t ver, l64 = 0;
 	uint8_t *buf;
-	int rc;
+	int rc = 0;
 
 	fs_sub_chunk(n->ref.id, idx, sub);
-	if (in == 0 && len == FS_CHUNK) { /* whole chunk: no read needed */
+	if (idx * (uint64_t)FS_CHUNK >= n->rec.size) {
+		oldlen = 0;                      /* past the end: absent */
+	} else if (in == 0 && len == FS_CHUNK) { /* whole chunk: no read */
 		rc = chunk_len(f, n, idx, &l64);
 		oldlen = (size_t)l64;
 	} else {
@@ -284,15 +291,24 @@ static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
 		goto out;
 	}
 	newlen = in + len > oldlen ? in + len : oldlen;
-	buf = calloc(1, newlen);
+	*used += newlen - oldlen;
+	if (in == 0 && len >= oldlen) {
+		fs_tx_put_ref(t, sub, sizeof(sub), data, len, KV_VER_ANY);
+		goto out;
+	}
+	buf = malloc(newlen);
 	if (!buf) {
 		rc = MAGMA_ENOMEM;
 		goto out;
 	}
-	if (old)
+	if (oldlen > in) {
 		memcpy(buf, old, oldlen);
+	} else {
+		if (oldlen)
+			memcpy(buf, old, oldlen);
+		memset(buf + oldlen, 0, in - oldlen);
+	}
 	memcpy(buf + in, data, len);
-	*used += newlen - oldlen;
 	fs_tx_put(t, sub, sizeof(sub), buf, newlen, KV_VER_ANY);
 out:
 	free(old);

@@ -143,6 +143,9 @@ void fs_tx_key(fs_tx *t, const uint8_t key[KV_KEY_LEN]);
 /* Put a value; val is malloc'd and owned by the tx from now on. */
 void fs_tx_put(fs_tx *t, const void *sub, size_t sublen, uint8_t *val,
                size_t len, uint64_t expect);
+/* Put a value the caller owns; it must outlive the tx's apply. */
+void fs_tx_put_ref(fs_tx *t, const void *sub, size_t sublen, const uint8_t *val,
+                   size_t len, uint64_t expect);
 void fs_tx_del(fs_tx *t, const void *sub, size_t sublen, uint64_t expect);
 void fs_tx_del_range(fs_tx *t, const void *from, size_t fromlen,
                      const void *end, size_t endlen);

@@ -67,6 +67,17 @@ void fs_tx_put(fs_tx *t, const void *sub, size_t sublen, uint8_t *val,
 	op->expect = expect;
 }
 
+void fs_tx_put_ref(fs_tx *t, const void *sub, size_t sublen, const uint8_t *val,
+                   size_t len, uint64_t expect)
+{
+	kv_op *op = tx_op(t, KV_PUT, sub, sublen);
+	if (!op)
+		return;
+	op->val = val;
+	op->vallen = len;
+	op->expect = expect;
+}
+
 void fs_tx_del(fs_tx *t, const void *sub, size_t sublen, uint64_t expect)
 {
 	kv_op *op = tx_op(t, KV_DEL, sub, sublen);

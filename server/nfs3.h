@@ -100,6 +100,8 @@ int nfs3_access(rpc_req *req, void *args, void *res);
 int nfs3_readlink(rpc_req *req, void *args, void *res);
 int nfs3_read(rpc_req *req, void *args, void *res);
 int nfs3_write(rpc_req *req, void *args, void *res);
+/* WRITE's argument codec: the data decoded in place (nfs3_file.c). */
+bool_t nfs3_xdr_write_args(XDR *x, WRITE3args *a);
 int nfs3_create(rpc_req *req, void *args, void *res);
 int nfs3_mkdir(rpc_req *req, void *args, void *res);
 int nfs3_symlink(rpc_req *req, void *args, void *res);

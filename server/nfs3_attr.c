@@ -210,7 +210,9 @@ static const rpc_proc nfs3_procs[] = {
 	[NFSPROC3_READLINK] =
 	        ROW("READLINK", READLINK3args, READLINK3res, nfs3_readlink),
 	[NFSPROC3_READ] = ROW("READ", READ3args, READ3res, nfs3_read),
-	[NFSPROC3_WRITE] = ROW("WRITE", WRITE3args, WRITE3res, nfs3_write),
+	[NFSPROC3_WRITE] = { "WRITE", XP(nfs3_xdr_write_args),
+	                     sizeof(WRITE3args), XP(xdr_WRITE3res),
+	                     sizeof(WRITE3res), nfs3_write },
 	[NFSPROC3_CREATE] = ROW("CREATE", CREATE3args, CREATE3res, nfs3_create),
 	[NFSPROC3_MKDIR] = ROW("MKDIR", MKDIR3args, MKDIR3res, nfs3_mkdir),
 	[NFSPROC3_SYMLINK] =

@@ -610,15 +610,12 @@ static bool_t xdr_getm_into(XDR *x, getm_into *g)
 		return FALSE;
 	for (g->got = 0; g->got < cnt; g->got++) {
 		kv_read_req *q = &g->reqs[g->got];
-		const uint8_t *p = NULL;
+		char *p = NULL;
 		uint64_t ver;
 		int status;
 
 		if (!xdr_int(x, &status) || !xdr_uint64_t(x, &ver) ||
-		    !xdr_u_int(x, &len) || len > PEER_VAL_MAX)
-			return FALSE;
-		if (len && !(p = (const uint8_t *)xdr_inline(
-		                     x, (u_int)((len + 3u) & ~3u))))
+		    !rpcmsg_xdr_opaque_inplace(x, &p, &len, PEER_VAL_MAX))
 			return FALSE;
 		q->rc = status > 0 ? MAGMA_EPROTO : status;
 		q->got = 0;

@@ -22,6 +22,7 @@
 #include "merr.h"
 #include "mlog.h"
 #include "repair.h"
+#include "rpc/rpcmsg.h"
 #include "store/kv.h"
 
 _Static_assert(PEER_ID_LEN == RING_ID_LEN, "node id sizes differ");
@@ -508,6 +509,44 @@ static int peer_kv_get_many(rpc_req *req, void *args, void *res)
 	return 0;
 }
 
+/* ---- KV_APPLY's argument codec ---- */
+
+/* As rpcgen's xdr_peer_apply_args, except that sub keys and values are
+ * decoded in place: they point into the call's record, which outlives
+ * the call, so a forwarded write is not copied once more into zeroed
+ * buffers before it is applied.  Freeing frees the arrays only. */
+static bool_t xdr_op_inplace(XDR *x, peer_op *o)
+{
+	if (x->x_op == XDR_FREE)
+		return TRUE;
+	return xdr_int(x, &o->kind) &&
+	       rpcmsg_xdr_opaque_inplace(x, &o->sub.sub_val, &o->sub.sub_len,
+	                                 PEER_SUB_MAX) &&
+	       rpcmsg_xdr_opaque_inplace(x, &o->val.val_val, &o->val.val_len,
+	                                 PEER_VAL_MAX) &&
+	       xdr_u_quad_t(x, &o->expect) && xdr_u_quad_t(x, &o->assigned);
+}
+
+static bool_t xdr_batch_inplace(XDR *x, peer_batch *b)
+{
+	return xdr_opaque(x, (char *)b->key, PEER_KEY_LEN) &&
+	       xdr_array(x, (char **)&b->ops.ops_val, &b->ops.ops_len,
+	                 PEER_OPS_MAX, sizeof(peer_op),
+	                 (xdrproc_t)xdr_op_inplace);
+}
+
+static bool_t xdr_apply_args_inplace(XDR *x, peer_apply_args *a)
+{
+	if (x->x_op == XDR_ENCODE)
+		return xdr_peer_apply_args(x, a);
+	return xdr_peer_hdr(x, &a->hdr) &&
+	       xdr_array(x, (char **)&a->batches.batches_val,
+	                 &a->batches.batches_len, PEER_BATCHES_MAX,
+	                 sizeof(peer_batch), (xdrproc_t)xdr_batch_inplace) &&
+	       xdr_int(x, &a->durability) && xdr_bool(x, &a->replica) &&
+	       xdr_bool(x, &a->missed);
+}
+
 /* ---- the table of rows ---- */
 
 #define ROW(name, at, rt, fn)                                                  \
@@ -532,8 +571,10 @@ static const rpc_proc peer_procs[] = {
 	        ROW("KV_READ", peer_read_args, peer_read_res, peer_kv_read),
 	[PEERPROC_KV_SCAN] =
 	        ROW("KV_SCAN", peer_scan_args, peer_scan_res, peer_kv_scan),
-	[PEERPROC_KV_APPLY] =
-	        ROW("KV_APPLY", peer_apply_args, peer_apply_res, peer_kv_apply),
+	[PEERPROC_KV_APPLY] = { "KV_APPLY", (xdrproc_t)xdr_apply_args_inplace,
+	                        sizeof(peer_apply_args),
+	                        (xdrproc_t)xdr_peer_apply_res,
+	                        sizeof(peer_apply_res), peer_kv_apply },
 	[PEERPROC_KV_SYNC] =
 	        ROW("KV_SYNC", peer_hdr, peer_status_res, peer_kv_sync),
 	[PEERPROC_KV_STAT] =

@@ -68,6 +68,8 @@ typedef struct store_config {
  * callers fill that struct field by field, and a new field would be
  * read uninitialised. */
 #define STORE_TOMBSTONES 0x1u /* deletes leave tombstones (replication) */
+/* Grow the file ahead whatever the file system (tests): see store.c. */
+#define STORE_GROW_AHEAD 0x2u
 
 /* Open (creating when absent) the store in cfg->dir.  *out is owned by
  * the caller and released with store_close().  store_open() is

@@ -5,6 +5,7 @@
 #define MAGMA_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,10 +25,19 @@ struct store {
 	int tombstones; /* STORE_TOMBSTONES: deletes leave tombstones */
 	char *dir;      /* owned: strdup of cfg->dir, for statvfs and logs */
 	uint64_t map_size;
-	int fd;         /* LMDB's data file descriptor (not owned) */
-	int dfd;        /* owned: O_DIRECT descriptor of it, or -1 */
-	uint8_t *zeros; /* owned: STORE_ZERO_BUF zero bytes for growth */
-	int grow_off;   /* growth failed for lack of space: stop trying */
+	int fd;          /* LMDB's data file descriptor (not owned) */
+	int dfd;         /* owned: O_DIRECT descriptor of it, or -1 */
+	uint8_t *zeros;  /* owned: STORE_ZERO_BUF zero bytes for growth */
+	int grow_off;    /* atomic: growth failed for lack of space */
+	int grow_always; /* STORE_GROW_AHEAD */
+	/* Growth ahead (store.c "Growth"): gmu is held by whoever writes
+	 * zeros, and by a transaction of unknown size for its length;
+	 * greq guards the grower thread's request and stop. */
+	pthread_mutex_t gmu, greq;
+	pthread_cond_t gcv;
+	pthread_t grower, gowner;        /* gowner: the txn holding gmu */
+	int grower_on, grow_stop, gheld; /* gheld: atomic */
+	uint64_t grow_want; /* file size the grower is asked for, or 0 */
 	/* Set by store_apply_collect for the length of its write
 	 * transaction (LMDB runs one writer at a time): store_rec_write
 	 * then notes every record it writes. */
@@ -87,8 +97,13 @@ int store_collect_note(store *s, const MDB_val *mk, uint64_t prev, uint64_t ver,
  * failure; and the bytes such a batch may add to the file. */
 int store_batch_run(store *s, MDB_txn *txn, const kv_batch *b, size_t n);
 uint64_t store_batch_need(const kv_batch *b, size_t n);
-/* Begin a write transaction with the file grown ahead for need bytes. */
+/* Begin a write transaction with the file grown ahead for need bytes.
+ * need STORE_NEED_UNKNOWN: a transaction whose size is not known up
+ * front (a purge, a range drop); no growth runs beside it, and
+ * store_write_end() must follow its commit or abort. */
+#define STORE_NEED_UNKNOWN UINT64_MAX
 int store_write_begin(store *s, MDB_txn **txn, uint64_t need);
+void store_write_end(store *s);
 int store_read_begin(store *s, MDB_txn **txn);
 /* Commit durably; LMDB frees the txn whether or not this succeeds. */
 int store_write_commit(MDB_txn *txn);

@@ -570,7 +570,7 @@ int store_purge_tombstones(store *s, uint64_t older_than_ns, size_t max,
 
 	if (!s || !purged || max == 0)
 		return MAGMA_EINVAL;
-	if ((rc = store_write_begin(s, &txn, 0)) ||
+	if ((rc = store_write_begin(s, &txn, STORE_NEED_UNKNOWN)) ||
 	    (rc = store_meta_u64(s, txn, STORE_META_FLOOR, &floor0)) ||
 	    (rc = store_err(mdb_cursor_open(txn, s->tomb, &cur), "cursor")))
 		goto out;
@@ -593,6 +593,7 @@ int store_purge_tombstones(store *s, uint64_t older_than_ns, size_t max,
 out:
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	store_write_end(s);
 	return rc;
 }
 
@@ -649,7 +650,7 @@ int store_range_drop(store *s, const uint8_t start[KV_KEY_LEN],
 	rn_range_len(&d.len, start, end);
 	rn_point_off(&d.next, &d.len, 1, 1);
 	/* One write transaction: what is compared is what goes. */
-	if ((rc = store_write_begin(s, &txn, 0)) ||
+	if ((rc = store_write_begin(s, &txn, STORE_NEED_UNKNOWN)) ||
 	    (rc = range_walk(s, txn, start, end, NULL, digest_one, &d)))
 		goto out;
 	gnutls_hash_output(d.h, dg[0]);
@@ -680,6 +681,7 @@ out:
 	if (hashing)
 		gnutls_hash_deinit(d.h, NULL);
 	mdb_txn_abort(txn);
+	store_write_end(s);
 	free(w.keys);
 	free(w.lens);
 	return rc;

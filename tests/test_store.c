@@ -825,6 +825,109 @@ static void test_threads(void)
 	store_close(s);
 }
 
+/* ---- growth ahead ---- */
+
+#define G_MIB 160 /* written, past two growth steps */
+
+struct gctx {
+	store *s;
+	volatile int stop;
+	int errors;
+};
+
+/* Deletes and purges (transactions of unknown size) beside the writer. */
+static void *grow_churn(void *arg)
+{
+	struct gctx *g = arg;
+	kv *k = store_kv(g->s);
+	char sub[16];
+	size_t purged;
+
+	for (int i = 0; !g->stop; i++) {
+		snprintf(sub, sizeof(sub), "c%d", i % 64);
+		if (put1(k, 7, sub, sub, strlen(sub), KV_VER_ANY) ||
+		    op1(k, 7, KV_DEL, sub, KV_VER_ANY) ||
+		    store_purge_tombstones(g->s, 0, 16, &purged))
+			g->errors++;
+	}
+	return NULL;
+}
+
+/* Fill value i of the writer with a pattern of its own. */
+static void grow_fill(uint8_t *v, size_t len, int i)
+{
+	for (size_t j = 0; j < len; j++)
+		v[j] = (uint8_t)(i * 31 + j / 4096);
+}
+
+/* The file is grown ahead by the grower thread while commits write below
+ * and transactions of unknown size run beside them: every value reads
+ * back whole, before and after a reopen, and the file ends up longer
+ * than what LMDB itself would have written. */
+static void test_grow_ahead(void)
+{
+	const char *dir = unit_tmpdir();
+	store_config cfg = { .dir = dir };
+	static uint8_t val[16][64 * 1024], buf[64 * 1024];
+	struct gctx g = { 0 };
+	char path[512], sub[16];
+	pthread_t th;
+	struct stat st;
+	store *s = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	CU_ASSERT_EQUAL_FATAL(
+	        store_open_flags(&s, &cfg, STORE_TOMBSTONES | STORE_GROW_AHEAD),
+	        0);
+	g.s = s;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, grow_churn, &g), 0);
+	for (int m = 0; m < G_MIB; m++) {
+		kv_op ops[16];
+		kv_batch b = { .ops = ops, .nops = 16 };
+		mkkey(b.key, 1);
+		for (int j = 0; j < 16; j++) {
+			int i = m * 16 + j;
+			snprintf(sub, sizeof(sub), "%05d", i);
+			grow_fill(val[j], sizeof(val[j]), i);
+			ops[j] = (kv_op){ .kind = KV_PUT,
+				          .sub = strdup(sub),
+				          .sublen = 5,
+				          .val = val[j],
+				          .vallen = sizeof(val[j]),
+				          .expect = KV_VER_ANY };
+		}
+		CU_ASSERT_EQUAL(kv_apply(store_kv(s), &b, 1, KV_DURABLE), 0);
+		for (int j = 0; j < 16; j++)
+			free((void *)ops[j].sub);
+	}
+	g.stop = 1;
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(g.errors, 0);
+	snprintf(path, sizeof(path), "%s/store.mdb", dir);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	/* LMDB alone: ~170 MiB of pages; grown: at least 8 MiB past them. */
+	CU_ASSERT((uint64_t)st.st_size >= (uint64_t)(G_MIB + 18) * MiB);
+	for (int pass = 0; pass < 2; pass++) {
+		int bad = 0;
+		for (int i = 0; i < G_MIB * 16; i++) {
+			uint8_t kb[KV_KEY_LEN];
+			size_t got = 0;
+			mkkey(kb, 1);
+			snprintf(sub, sizeof(sub), "%05d", i);
+			grow_fill(val[0], sizeof(val[0]), i);
+			if (kv_read(store_kv(s), kb, sub, 5, 0, sizeof(buf),
+			            buf, &got) ||
+			    got != sizeof(buf) || memcmp(buf, val[0], got))
+				bad++;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		store_close(s);
+		s = NULL;
+		if (pass == 0)
+			CU_ASSERT_EQUAL_FATAL(store_open(&s, &cfg), 0);
+	}
+}
+
 /* ---- replication: tombstones, replica apply, digests, pulls ---- */
 
 static store *open_tomb(const char *dir)
@@ -1635,6 +1738,7 @@ int unit_suite_store(void)
 		{ "full store", test_full },
 		{ "unwritable dir", test_unwritable },
 		{ "threads", test_threads },
+		{ "growth ahead", test_grow_ahead },
 		{ "tombstone lifecycle", test_tomb_lifecycle },
 		{ "replica apply order", test_repl_order },
 		{ "replica conflict rule", test_repl_conflict },
