@@ -460,14 +460,37 @@ static int peer_range_pull(rpc_req *req, void *args, void *res)
 	return 0;
 }
 
+/* KV_GET_MANY's result: the values point into the store's map (a
+ * view), so they go out without being copied first; the view ends when
+ * the result is freed, after the reply was sent.  A decoded result (the
+ * asker's side, and the fuzzer's round trip) has no view and owns its
+ * values as rpcgen's does. */
+typedef struct getm_view_res {
+	peer_getm_res r;
+	store_view *view;
+} getm_view_res;
+
+static bool_t xdr_getm_view_res(XDR *x, getm_view_res *w)
+{
+	if (x->x_op == XDR_FREE && w->view) {
+		for (u_int i = 0; i < w->r.recs.recs_len; i++) {
+			w->r.recs.recs_val[i].value.value_val = NULL;
+			w->r.recs.recs_val[i].value.value_len = 0;
+		}
+		store_view_end(w->view);
+		w->view = NULL;
+	}
+	return xdr_peer_getm_res(x, &w->r);
+}
+
 /* KV_GET_MANY: a prefix of the keys, values up to about PEER_BYTES_MAX
  * in all (the asker gets the rest another way). */
 static int peer_kv_get_many(rpc_req *req, void *args, void *res)
 {
 	peer_getm_args *a = args;
-	peer_getm_res *r = res;
+	getm_view_res *w = res;
+	peer_getm_res *r = &w->r;
 	size_t n = a->keys.keys_len, bytes = 0, i;
-	kv_get_req *q = NULL;
 	int rc = 0;
 
 	if (catching_up(req))
@@ -477,34 +500,32 @@ static int peer_kv_get_many(rpc_req *req, void *args, void *res)
 	for (i = 0; rc == 0 && i < n; i++)
 		if (a->keys.keys_val[i].sub.sub_len > PEER_SUB_MAX)
 			rc = MAGMA_EINVAL;
-	if (rc == 0) {
-		q = calloc(n, sizeof(*q));
-		r->recs.recs_val = calloc(n, sizeof(*r->recs.recs_val));
-		if (!q || !r->recs.recs_val)
-			rc = MAGMA_ENOMEM;
-	}
+	if (rc == 0 &&
+	    !(r->recs.recs_val = calloc(n, sizeof(*r->recs.recs_val))))
+		rc = MAGMA_ENOMEM;
+	if (rc == 0)
+		rc = store_view_begin(node(req)->store, &w->view);
 	for (i = 0; rc == 0 && i < n && bytes < PEER_BYTES_MAX; i++) {
 		peer_getm_key *k = &a->keys.keys_val[i];
 		peer_getm_rec *o = &r->recs.recs_val[i];
+		const void *val = NULL;
+		size_t len = 0;
 
-		memcpy(q[i].key, k->key, PEER_KEY_LEN);
-		q[i].sub = k->sub.sub_val;
-		q[i].sublen = k->sub.sub_len;
-		rc = kv_get_many(local_kv(req), &q[i], 1);
-		if (rc == 0 && q[i].rc == 0 && q[i].vallen > PEER_VAL_MAX)
-			q[i].rc = MAGMA_EIO; /* the store holds no such value */
-		o->status = q[i].rc;
-		if (q[i].rc == 0) {
-			o->ver = q[i].ver;
-			o->value.value_val = q[i].val;
-			o->value.value_len = (u_int)q[i].vallen;
-			bytes += q[i].vallen;
-			q[i].val = NULL;
+		o->status = store_view_get(w->view, (const uint8_t *)k->key,
+		                           k->sub.sub_val, k->sub.sub_len, &val,
+		                           &len, &o->ver);
+		if (o->status == 0 && len > PEER_VAL_MAX)
+			o->status =
+			        MAGMA_EIO; /* the store holds no such value */
+		if (o->status == 0) {
+			o->value.value_val = (char *)val;
+			o->value.value_len = (u_int)len;
+			bytes += len;
+		} else {
+			o->ver = 0;
 		}
-		free(q[i].val);
 		r->recs.recs_len = (u_int)(i + 1);
 	}
-	free(q);
 	reply(req, &a->hdr, &r->rh, rc);
 	return 0;
 }
@@ -587,8 +608,10 @@ static const rpc_proc peer_procs[] = {
 	        ROW("JOIN", peer_join_args, peer_join_res, member_srv_join),
 	[PEERPROC_MEMBER_SET] = ROW("MEMBER_SET", peer_member_set_args,
 	                            peer_join_res, member_srv_member_set),
-	[PEERPROC_KV_GET_MANY] = ROW("KV_GET_MANY", peer_getm_args,
-	                             peer_getm_res, peer_kv_get_many),
+	[PEERPROC_KV_GET_MANY] = { "KV_GET_MANY", (xdrproc_t)xdr_peer_getm_args,
+	                           sizeof(peer_getm_args),
+	                           (xdrproc_t)xdr_getm_view_res,
+	                           sizeof(getm_view_res), peer_kv_get_many },
 };
 
 const rpc_program peer_program = { MAGMA_PEER_PROGRAM, MAGMA_PEER_V1,

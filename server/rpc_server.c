@@ -37,11 +37,12 @@
  * when a result (a 1 MiB READ, a big READDIRPLUS) does not fit. */
 #define RPC_REPLY_MIN (64u * 1024u)
 #define RPCBIND_PROBE_MS 300
-/* Opaque bodies at least this long (a READ's data) are not copied into
- * the reply buffer: the reply goes out with one writev from where the
- * procedure left them. */
+/* Opaque bodies at least this long (a READ's data, the chunks of a
+ * KV_GET_MANY) are not copied into the reply buffer: the reply goes out
+ * with one writev (in clear) or one corked run of TLS writes from where
+ * the procedure left them.  MAX: a 1 MiB KV_GET_MANY is 16 chunks. */
 #define RPC_SPLICE_MIN (16u * 1024u)
-#define RPC_SPLICE_MAX 4
+#define RPC_SPLICE_MAX 32
 /* Input buffer of a connection: one recv usually brings a whole call (or
  * several), instead of one recv for the record mark and one for the body.
  * Bodies at least this long (a WRITE's data) are read straight into the

@@ -315,6 +315,55 @@ out:
 	return rc;
 }
 
+/* ---- views ---- */
+
+struct store_view {
+	store *s;
+	MDB_txn *txn;
+};
+
+int store_view_begin(store *s, store_view **out)
+{
+	store_view *v = malloc(sizeof(*v));
+	int rc;
+
+	*out = NULL;
+	if (!v)
+		return MAGMA_ENOMEM;
+	v->s = s;
+	v->txn = NULL;
+	if ((rc = store_read_begin(s, &v->txn))) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+int store_view_get(store_view *v, const uint8_t key[KV_KEY_LEN],
+                   const void *sub, size_t sublen, const void **val,
+                   size_t *vallen, uint64_t *ver)
+{
+	store_raw r;
+	int rc = live_get(v->s, v->txn, key, sub, sublen, &r);
+
+	if (rc)
+		return rc;
+	*val = r.val;
+	*vallen = r.vallen;
+	if (ver)
+		*ver = r.ver;
+	return 0;
+}
+
+void store_view_end(store_view *v)
+{
+	if (!v)
+		return;
+	mdb_txn_abort(v->txn);
+	free(v);
+}
+
 /* Copies only [off, off+len) out of the mapped value: no full-chunk copy. */
 static int local_read(kv *k, const uint8_t key[KV_KEY_LEN], const void *sub,
                       size_t sublen, size_t off, size_t len, void *buf,

@@ -82,6 +82,19 @@ void store_close(store *s);
  * store; kv_close() on it is a no-op (store_close releases everything). */
 kv *store_kv(store *s);
 
+/* A view: live records read in place, without copies, for as long as
+ * the view lasts (one LMDB read transaction; end it soon, it keeps the
+ * pages it sees from reuse).  store_view_get sets *val to the value
+ * inside the map (valid until store_view_end) and returns MAGMA_ENOENT
+ * for an absent record or a tombstone, as kv_get does.  A view may be
+ * ended by another thread than the one that began it. */
+typedef struct store_view store_view;
+int store_view_begin(store *s, store_view **out);
+int store_view_get(store_view *v, const uint8_t key[KV_KEY_LEN],
+                   const void *sub, size_t sublen, const void **val,
+                   size_t *vallen, uint64_t *ver);
+void store_view_end(store_view *v);
+
 /* Byte-range reads of records under one ring key in one read
  * transaction, each into its req (kv_read_many in kv.h).  With a
  * witness, first checks that the live record (key, w->sub) has version
