@@ -589,8 +589,14 @@ static int conn_tls(rpc_conn *c)
 		c->t = NULL;
 		return rc;
 	}
-	/* Peers keep connections open between calls: wait that long. */
-	return transport_set_timeout(c->t, s->cfg.tls_idle_ms);
+	/* A reply must drain within RPC_TLS_SEND_MS: a reply's bodies may
+	 * pin store pages until sent (KV_GET_MANY, peer_srv.c), and a peer
+	 * that stopped reading must not pin them for long.  Between calls
+	 * peers keep connections open: wait tls_idle_ms for the next. */
+	rc = transport_set_timeout(c->t, RPC_TLS_SEND_MS);
+	if (rc == 0)
+		rc = transport_set_read_timeout(c->t, s->cfg.tls_idle_ms);
+	return rc;
 }
 
 static void *conn_main(void *arg)
