@@ -809,8 +809,8 @@ static void rpcbind_register(rpc_server *s)
 		LOG_W("no netconfig entry for %s: not registering", netid);
 		return;
 	}
-	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", s->addrtext, s->port >> 8,
-	         s->port & 0xff);
+	snprintf(uaddr, sizeof(uaddr), "%s.%u.%u", s->addrtext,
+	         (unsigned)s->port >> 8, (unsigned)s->port & 0xffu);
 	nb = uaddr2taddr(nc, uaddr);
 	if (nb == NULL) {
 		LOG_W("cannot make an rpcbind address of %s", uaddr);
