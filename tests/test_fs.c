@@ -877,6 +877,19 @@ static void test_truncate(void)
 	CU_ASSERT(is_pattern(back, 10, 99990));
 	CU_ASSERT(is_zero(back + 10, 50000));
 	CU_ASSERT_EQUAL(memcmp(back + 50010, "abc", 3), 0);
+	/* past the end, inside a chunk that the shrink dropped: the gap
+	 * before the data reads zero, whatever the chunk held before */
+	s.size = 100000;
+	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &s, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(wr(&U1, &f, 200000, "xyz", 3), 0);
+	a = ga(&f);
+	CU_ASSERT_EQUAL(a.size, 200003);
+	CU_ASSERT_EQUAL(a.used, 100000 + (200003 - 3 * FS_CHUNK));
+	CU_ASSERT_EQUAL(rd(&U1, &f, 99990, 100013, back, &got, &eof), 0);
+	CU_ASSERT_EQUAL(got, 100013);
+	CU_ASSERT(is_pattern(back, 10, 99990));
+	CU_ASSERT(is_zero(back + 10, 100000));
+	CU_ASSERT_EQUAL(memcmp(back + 100010, "xyz", 3), 0);
 	/* to zero, on a chunk boundary */
 	s.size = FS_CHUNK;
 	CU_ASSERT_EQUAL(fs_setattr(tf, &U1, &f, &s, NULL, NULL), 0);
