@@ -5,8 +5,9 @@
  * portmapper).  Each phase prints one line "name value unit"; run.sh
  * parses those.  Everything is created under a fresh directory of the
  * export and removed at the end.  With --seq-write PATH or --seq-read
- * PATH only that phase runs, on PATH, which is kept (run.sh reads one
- * file through each node of a network).  Exit status 0 only if every
+ * PATH only that phase runs, on PATH, which is kept (run.sh writes and
+ * reads one file through each node of a network), and --name names its
+ * figure (seq_write, seq_read by default).  Exit status 0 only if every
  * phase succeeded (and read back what was written). */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,8 +61,8 @@ static void fill_block(uint8_t *buf, uint64_t i)
 }
 
 /* Write file_mb blocks to path (created or truncated), then fsync:
- * "seq_write". */
-static int seq_write(struct bench *b, const char *path)
+ * name ("seq_write"). */
+static int seq_write(struct bench *b, const char *path, const char *name)
 {
 	struct nfsfh *fh = NULL;
 	uint8_t *buf = malloc(BLOCK);
@@ -95,7 +96,7 @@ static int seq_write(struct bench *b, const char *path)
 		fail(b, "fsync", path, r);
 		goto out;
 	}
-	report("seq_write", (double)total / 1e6 / (now() - t0), "MB/s");
+	report(name, (double)total / 1e6 / (now() - t0), "MB/s");
 	rc = 0;
 out:
 	if (fh != NULL)
@@ -157,7 +158,8 @@ static int phase_seq(struct bench *b)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/seq.dat", b->top);
-	if (seq_write(b, path) < 0 || seq_read(b, path, "seq_read") < 0)
+	if (seq_write(b, path, "seq_write") < 0 ||
+	    seq_read(b, path, "seq_read") < 0)
 		return -1;
 	r = nfs_unlink(b->nfs, path);
 	return r < 0 ? fail(b, "unlink", path, r) : 0;
@@ -309,8 +311,8 @@ static void usage(void)
 	        "usage: nfsbench --server ADDR --nfs-port P --mount-port P "
 	        "--export PATH\n"
 	        "                [--file-mb N] [--files N] [--tree N]\n"
-	        "                [--seq-write PATH | --seq-read PATH "
-	        "[--name NAME]]\n");
+	        "                [--seq-write PATH | --seq-read PATH] "
+	        "[--name NAME]\n");
 	exit(2);
 }
 
@@ -330,7 +332,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *server = "127.0.0.1", *export = "/";
-	const char *wpath = NULL, *rpath = NULL, *rname = "seq_read";
+	const char *wpath = NULL, *rpath = NULL, *name = NULL;
 	unsigned nfsport = 2049, mountport = 0;
 	struct bench b = { .file_mb = 512, .nfiles = 5000, .tree = 10 };
 	struct nfs_url *url = NULL;
@@ -348,7 +350,7 @@ int main(int argc, char **argv)
 		case 't': b.tree = (unsigned)atoi(optarg); break;
 		case 'W': wpath = optarg; break;
 		case 'R': rpath = optarg; break;
-		case 'N': rname = optarg; break;
+		case 'N': name = optarg; break;
 		default: usage();
 		}
 	}
@@ -384,8 +386,9 @@ int main(int argc, char **argv)
 	/* One phase on a file kept for other runs (bench/run.sh reads one
 	 * file through each front end of a network). */
 	if (wpath || rpath) {
-		rc = (wpath ? seq_write(&b, wpath)
-		            : seq_read(&b, rpath, rname)) < 0;
+		rc = (wpath ? seq_write(&b, wpath, name ? name : "seq_write")
+		            : seq_read(&b, rpath, name ? name : "seq_read")) <
+		     0;
 		goto out;
 	}
 	snprintf(b.top, sizeof(b.top), "/nfsbench.%ld", (long)getpid());

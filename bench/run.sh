@@ -9,10 +9,12 @@
 # for both servers and the ratio magma/ganesha.  The magma3 half is a
 # 3-node network (r = 2) on 127.0.0.2..4: init on the first, join on the
 # others, the workload through the first node's NFS front end; its
-# ratio magma3/ganesha is printed too, and one file read through each
-# node (seq_read_primary, _backup, _nocopy: what that node holds of the
-# file decides how its data travels).  Loopback only; every process
-# started here is stopped by PID on exit.
+# ratio magma3/ganesha is printed too, and one file written and read
+# through each node (seq_write_primary, _backup, _nocopy and the same for
+# seq_read: what that node holds of the file decides how its data
+# travels), with their means (_mean3: each placement is as likely, so
+# this is what many files through one node average).  Loopback only;
+# every process started here is stopped by PID on exit.
 #
 # Environment (defaults in brackets):
 #   BENCH_FILE_MB   size of the sequential file in MiB          [512]
@@ -40,10 +42,10 @@ SERVERS=${BENCH_SERVERS:-magma magma3 ganesha}
 KEEP=${BENCH_KEEP:-0}
 MAGMA_EXPORT=${MAGMA_EXPORT:-/}
 FIGURES="seq_write seq_read create_4k stat readdirplus remove mkdir_tree rmdir_tree"
-# magma3 only: one file read through the front end that is its primary,
-# the one that is its backup, and the one holding no copy (compared with
-# ganesha's seq_read)
-M3_READS="seq_read_primary seq_read_backup seq_read_nocopy"
+# magma3 only: one file written and read through the front end that is
+# its primary, the one that is its backup, and the one holding no copy
+# (compared with ganesha's seq_write and seq_read), and their means
+M3_ROLES="primary backup nocopy"
 
 [ -x "$NFSBENCH" ] || { echo "run.sh: $NFSBENCH not built (make bench)" >&2; exit 2; }
 S=$(mktemp -d "${BENCH_DIR:-/var/tmp}/magma-bench.XXXXXX")
@@ -210,17 +212,17 @@ run_magma3() {
 	"$NFSBENCH" --server 127.0.0.2 --nfs-port "${M3_NPORT[1]}" --mount-port "${M3_NPORT[1]}" \
 		--export "$MAGMA_EXPORT" $(bench_args) | tee "$S/magma3.out"
 	rc=${PIPESTATUS[0]}
-	[ "$rc" = 0 ] && { m3_reads || rc=1; }
+	[ "$rc" = 0 ] && { m3_roles || rc=1; }
 	for pid in "${M3_PIDS[@]}"; do stop_pid "$pid"; done
 	[ "$rc" = 0 ] || { echo "run.sh: nfsbench against magma3 failed; logs in $M" >&2; return 1; }
 }
 
-# The seq_read above went through node 1, whatever the file's placement
-# made it.  Here one file is written, then read through each node,
-# labelled by what that node holds of it (magmactl locate): primary,
-# backup, or no copy.
-m3_reads() {
-	local M=$S/magma3 f=/magma3-read.dat n a loc role port
+# The seq_write and seq_read above went through node 1, whatever the
+# file's placement made it.  Here one file is written, then written
+# again and read through each node, labelled by what that node holds of
+# it (magmactl locate): primary, backup, or no copy.
+m3_roles() {
+	local M=$S/magma3 f=/magma3-roles.dat n a loc role port
 	port=${M3_NPORT[1]}
 	"$NFSBENCH" --server 127.0.0.2 --nfs-port "$port" --mount-port "$port" \
 		--export "$MAGMA_EXPORT" --file-mb "$FILE_MB" --seq-write "$f" >/dev/null || return 1
@@ -231,10 +233,12 @@ m3_reads() {
 		role=nocopy
 		echo "$loc" | grep -q "primary .* $a:" && role=primary
 		echo "$loc" | grep -q "backup .* $a:" && role=backup
-		"$NFSBENCH" --server "$a" --nfs-port "$port" --mount-port "$port" \
-			--export "$MAGMA_EXPORT" --file-mb "$FILE_MB" --seq-read "$f" \
-			--name "seq_read_$role" | tee -a "$S/magma3.out"
-		[ "${PIPESTATUS[0]}" = 0 ] || return 1
+		for op in write read; do
+			"$NFSBENCH" --server "$a" --nfs-port "$port" --mount-port "$port" \
+				--export "$MAGMA_EXPORT" --file-mb "$FILE_MB" --seq-$op "$f" \
+				--name "seq_${op}_$role" | tee -a "$S/magma3.out"
+			[ "${PIPESTATUS[0]}" = 0 ] || return 1
+		done
 	done
 }
 
@@ -320,10 +324,18 @@ for f in $FIGURES; do
 	printf '%-14s %-10s %10s %10s %10s %8s %8s\n' "$f" "$(unit "$f")" "${m:--}" \
 		"${m3:--}" "${g:--}" "$(ratio "$m" "$g")" "$(ratio "$m3" "$g")"
 done
-g=$(value "$S/ganesha.out" seq_read)
-for f in $M3_READS; do
-	m3=$(value "$S/magma3.out" "$f")
-	[ -n "$m3" ] || continue
-	printf '%-17s %-7s %10s %10s %10s %8s %8s\n' "$f" MB/s - "$m3" "${g:--}" - "$(ratio "$m3" "$g")"
+# mean3 FIGURE: the mean of FIGURE_primary, _backup and _nocopy.
+mean3() {
+	awk -v f="$1" '$1 == f "_primary" || $1 == f "_backup" ||
+		$1 == f "_nocopy" { s += $2; n++ }
+		END { if (n == 3) printf "%.1f", s / 3 }' "$S/magma3.out" 2>/dev/null || true
+}
+for op in seq_write seq_read; do
+	g=$(value "$S/ganesha.out" $op)
+	for r in $M3_ROLES mean3; do
+		if [ $r = mean3 ]; then m3=$(mean3 $op); else m3=$(value "$S/magma3.out" "${op}_$r"); fi
+		[ -n "$m3" ] || continue
+		printf '%-17s %-7s %10s %10s %10s %8s %8s\n' "${op}_$r" MB/s - "$m3" "${g:--}" - "$(ratio "$m3" "$g")"
+	done
 done
 exit $failed
