@@ -301,13 +301,10 @@ static int chunk_write(fs *f, fs_tx *t, const fs_node *n, uint64_t idx,
 		rc = MAGMA_ENOMEM;
 		goto out;
 	}
-	if (oldlen > in) {
+	if (oldlen)
 		memcpy(buf, old, oldlen);
-	} else {
-		if (oldlen)
-			memcpy(buf, old, oldlen);
+	if (in > oldlen)
 		memset(buf + oldlen, 0, in - oldlen);
-	}
 	memcpy(buf + in, data, len);
 	fs_tx_put(t, sub, sizeof(sub), buf, newlen, KV_VER_ANY);
 out:

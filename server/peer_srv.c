@@ -516,15 +516,13 @@ static int peer_kv_get_many(rpc_req *req, void *args, void *res)
 		o->status = store_view_get(w->view, (const uint8_t *)k->key,
 		                           k->sub.sub_val, k->sub.sub_len, &val,
 		                           &len, &o->ver);
+		/* The store holds no value over PEER_VAL_MAX. */
 		if (o->status == 0 && len > PEER_VAL_MAX)
-			o->status =
-			        MAGMA_EIO; /* the store holds no such value */
+			o->status = MAGMA_EIO;
 		if (o->status == 0) {
 			o->value.value_val = (char *)val;
 			o->value.value_len = (u_int)len;
 			bytes += len;
-		} else {
-			o->ver = 0;
 		}
 		r->recs.recs_len = (u_int)(i + 1);
 	}

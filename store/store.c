@@ -728,14 +728,16 @@ static void *grower_main(void *arg)
 
 	for (;;) {
 		uint64_t want;
+		int stop;
 
 		pthread_mutex_lock(&s->greq);
 		while (!s->grow_stop && s->grow_want == 0)
 			pthread_cond_wait(&s->gcv, &s->greq);
+		stop = s->grow_stop;
 		want = s->grow_want;
 		s->grow_want = 0;
 		pthread_mutex_unlock(&s->greq);
-		if (s->grow_stop)
+		if (stop)
 			break;
 		pthread_mutex_lock(&s->gmu);
 		grow_to(s, want);
