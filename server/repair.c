@@ -919,9 +919,10 @@ static void end_catch_up(repair *rp, int catch_up, int missed, uint64_t gen,
 		}
 		rp->missed = 0;
 		if (self_listed(rp->kn)) {
-			kv_net_set_serving(rp->kn, 1);
+			/* Logged first: a log without it proves not serving. */
 			LOG_I("caught up after missed writes: serving as "
 			      "primary again");
+			kv_net_set_serving(rp->kn, 1);
 		}
 		return;
 	}
