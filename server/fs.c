@@ -231,7 +231,7 @@ int fs_open_root(fs **out, kv *store, const magma_keys *keys, int make_root)
 	f->keys = keys;
 	keys_ring_root(keys, f->root.home);
 	memset(f->root.id, 0, KEYS_ID_LEN);
-	rc = keys_random(f->wverf, sizeof(f->wverf));
+	rc = keys_random(&f->wverf, sizeof(f->wverf));
 	if (rc)
 		goto out;
 	if ((rc = fs_ra_new(&f->ra)))
@@ -241,8 +241,15 @@ int fs_open_root(fs **out, kv *store, const magma_keys *keys, int make_root)
 		rc = MAGMA_ESYS;
 		goto out;
 	}
+	if (pthread_mutex_init(&f->commit_lock, NULL)) {
+		pthread_mutex_destroy(&f->ns_lock);
+		fs_ra_free(f->ra);
+		rc = MAGMA_ESYS;
+		goto out;
+	}
 	rc = make_root ? fs_root_make(f) : 0;
 	if (rc) {
+		pthread_mutex_destroy(&f->commit_lock);
 		pthread_mutex_destroy(&f->ns_lock);
 		fs_ra_free(f->ra);
 		goto out;
@@ -259,6 +266,7 @@ void fs_close(fs *f)
 	if (!f)
 		return;
 	fs_ra_free(f->ra);
+	pthread_mutex_destroy(&f->commit_lock);
 	pthread_mutex_destroy(&f->ns_lock);
 	free(f);
 }
@@ -270,7 +278,9 @@ void fs_root(fs *f, fs_ref *out)
 
 void fs_write_verifier(fs *f, uint8_t out[8])
 {
-	memcpy(out, f->wverf, 8);
+	uint64_t v = __atomic_load_n(&f->wverf, __ATOMIC_ACQUIRE);
+
+	memcpy(out, &v, 8);
 }
 
 /* ---- attribute operations ---- */

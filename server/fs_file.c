@@ -371,7 +371,7 @@ out:
  * apply anyway, so the client need not send COMMIT. */
 static int write_committed(const fs *f, int stable)
 {
-	if (stable == FS_UNSTABLE && !f->kv->always_durable)
+	if (stable == FS_UNSTABLE && !kv_always_durable(f->kv))
 		return FS_UNSTABLE;
 	return FS_FILE_SYNC;
 }
@@ -439,7 +439,18 @@ int fs_commit(fs *f, const fs_ref *ref, fs_wcc *wcc)
 	if (rc)
 		return rc;
 	fs_wcc_pre(wcc, &n);
+	pthread_mutex_lock(&f->commit_lock);
 	rc = kv_sync(f->kv);
+	if (rc == KV_SYNC_LOST) {
+		/* Some unstable write may be lost: a new verifier makes
+		 * clients send again what they have not seen committed. */
+		uint64_t v;
+		if (keys_random(&v, sizeof(v)) < 0)
+			v = __atomic_load_n(&f->wverf, __ATOMIC_ACQUIRE) + 1;
+		__atomic_store_n(&f->wverf, v, __ATOMIC_RELEASE);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&f->commit_lock);
 	fs_wcc_post(wcc, &n);
 	return rc;
 }

@@ -19,7 +19,11 @@ struct fs {
 	/* Serialises namespace mutations of this front end; data ops and
 	 * reads run concurrently and rely on versions (CAS). */
 	pthread_mutex_t ns_lock;
-	uint8_t wverf[8];
+	/* The write verifier (atomic: WRITE replies read it unlocked); a
+	 * COMMIT that learns of lost unstable writes changes it, under
+	 * commit_lock, before any other COMMIT can answer. */
+	uint64_t wverf;
+	pthread_mutex_t commit_lock;
 	fs_ref root;
 	struct fs_ra *ra; /* read-ahead (fs_ra.c) */
 };

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "keys.h"
+#include "kv_fwd.h"
 #include "magma_peer.h"
 #include "merr.h"
 #include "mlog.h"
@@ -78,6 +79,21 @@ struct kv_net {
 	} behind[BEHIND_MAX];
 	size_t nbehind;
 	uint64_t behind_all; /* 0, or the gen when the set overflowed */
+	/* The primary's forward queues, and this run's number. */
+	kv_fwd *fwd;
+	uint64_t incarnation;
+	/* Front end: the owners that took UNSTABLE writes from here since
+	 * the last kv_sync, with the run (incarnation) that took them;
+	 * under mu.  sync_mu: one kv_sync at a time. */
+	struct dirty {
+		uint8_t id[RING_ID_LEN];
+		char addr[RING_ADDR_MAX];
+		uint64_t inc;
+		int self, lost;
+	} * dirty;
+	size_t ndirty, dirtycap;
+	int dirty_lost;
+	pthread_mutex_t sync_mu;
 	uint64_t behind_gen;
 };
 
@@ -863,9 +879,10 @@ static size_t rec_bytes(const store_rec *r)
 }
 
 /* One KV_APPLY call.  *failed is the index the peer reported on a
- * condition failure. */
+ * condition failure; *incarnation (may be NULL) the peer's run. */
 static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
-                      int replica, int missed, size_t *failed)
+                      int replica, int missed, size_t *failed,
+                      uint64_t *incarnation)
 {
 	peer_apply_args a;
 	peer_apply_res res;
@@ -887,6 +904,8 @@ static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
 	rc = res.rh.status;
 	if (failed)
 		*failed = res.failed;
+	if (incarnation)
+		*incarnation = res.rh.incarnation;
 	xdr_free((xdrproc_t)xdr_peer_apply_res, (char *)&res);
 	return rc;
 }
@@ -896,12 +915,10 @@ static int apply_call(peer_client *pc, peer_batch *w, size_t n, int dur,
 typedef struct fwd_target {
 	owner who;
 	size_t *idx; /* records for it */
-	size_t n;
+	size_t n, bytes;
 	int rc;
-	pthread_t th;
-	int started;
-	kv_net *kn;
-	const store_rec *recs;
+	int wait;        /* a durable forward: the apply waits for it */
+	kv_fwd_job *job; /* NULL when it could not be queued */
 } fwd_target;
 
 /* Records recs[idx[0..n)] as replica batches: one entry per record. */
@@ -960,39 +977,53 @@ static int missed_take(kv_net *kn, const uint8_t id[RING_ID_LEN])
 	return was;
 }
 
-static void *fwd_run(void *arg)
+/* kv_fwd's sender: records recs[idx[0..n)] to peer (id, addr), in calls
+ * of at most CALL_BYTES.  A peer that fails has missed writes (it is
+ * told so with the next forward that reaches it) and is suspect; one
+ * that went down in the view since the job was queued is skipped, as
+ * forwards queued after that skip it. */
+static int fwd_send(void *arg, const uint8_t id[RING_ID_LEN], const char *addr,
+                    const store_rec *recs, const size_t *idx, size_t n)
 {
-	fwd_target *t = arg;
-	kv_net *kn = t->kn;
-	peer_batch *w = calloc(t->n ? t->n : 1, sizeof(*w));
-	peer_op *ops = calloc(t->n ? t->n : 1, sizeof(*ops));
+	kv_net *kn = arg;
+	peer_batch *w = NULL;
+	peer_op *ops = NULL;
 	peer_client *pc = NULL;
 	size_t i = 0;
 	int rc = 0;
 
+	if (kv_net_is_down(kn, id)) {
+		missed_set(kn, id);
+		return MAGMA_EUNAVAIL;
+	}
+	w = calloc(n ? n : 1, sizeof(*w));
+	ops = calloc(n ? n : 1, sizeof(*ops));
 	if (!w || !ops) {
 		rc = MAGMA_ENOMEM;
 		goto out;
 	}
-	recs_to_wire(t->recs, t->idx, t->n, w, ops);
-	if ((rc = kv_net_get_client(kn, t->who.addr, 1, &pc)) < 0)
+	recs_to_wire(recs, idx, n, w, ops);
+	if ((rc = kv_net_get_client(kn, addr, 1, &pc)) < 0)
 		goto out;
-	while (i < t->n && rc == 0) {
+	while (i < n && rc == 0) {
 		size_t j = i, bytes = 0;
-		while (j < t->n && j - i < PEER_BATCHES_MAX &&
+		while (j < n && j - i < PEER_BATCHES_MAX &&
 		       (j == i ||
-		        bytes + rec_bytes(&t->recs[t->idx[j]]) <= CALL_BYTES))
-			bytes += rec_bytes(&t->recs[t->idx[j++]]);
+		        bytes + rec_bytes(&recs[idx[j]]) <= CALL_BYTES))
+			bytes += rec_bytes(&recs[idx[j++]]);
 		rc = apply_call(pc, w + i, j - i, KV_DURABLE, 1,
-		                i == 0 && missed_take(kn, t->who.id), NULL);
+		                i == 0 && missed_take(kn, id), NULL, NULL);
 		i = j;
 	}
 	kv_net_put_client(kn, pc, 1, !failover_error(rc));
 out:
 	free(w);
 	free(ops);
-	t->rc = rc;
-	return NULL;
+	if (rc < 0) {
+		missed_set(kn, id);
+		kv_net_suspect(kn, id, rc);
+	}
+	return rc;
 }
 
 static fwd_target *target_for(fwd_target **ts, size_t *nt, size_t *cap,
@@ -1022,28 +1053,50 @@ static fwd_target *target_for(fwd_target **ts, size_t *nt, size_t *cap,
 	return t;
 }
 
-/* Forward recs to every other owner and placement member of their keys;
- * MAGMA_EUNAVAIL when some record reached no owner. */
-static int forward(kv_net *kn, const store_rec *recs, size_t n)
+/* One apply's forward, from its queueing (under the store's write lock,
+ * beside the local commit) to its end (after it). */
+typedef struct fwd_async {
+	kv_net *kn;
+	int unstable; /* KV_UNSTABLE: owners' forwards are not waited for */
+	kv_fwd_recs *h;
+	const store_rec *recs;
+	size_t n;
+	route *rt;
+	fwd_target *ts;
+	size_t nt;
+	int rc;
+} fwd_async;
+
+/* Queue recs to every other owner and placement member of their keys.
+ * Every forward of a durable apply is waited for; of an UNSTABLE one,
+ * those of records whose key is moving (it has placement members: a
+ * join or leave may soon make one of them, or a backup, its primary,
+ * and that one must then have every write already answered) and of
+ * records this node is no owner of (nobody would hold them yet). */
+static int fwd_start(fwd_async *fa)
 {
-	fwd_target *ts = NULL;
-	route *rt = NULL;
-	size_t nt = 0, cap = 0;
+	kv_net *kn = fa->kn;
+	size_t cap = 0;
 	int rc = 0;
 
-	if (n == 0)
-		return 0;
-	if (!(rt = calloc(n, sizeof(*rt))))
+	if (!(fa->rt = calloc(fa->n, sizeof(*fa->rt))))
 		return MAGMA_ENOMEM;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < fa->n && rc == 0; i++) {
+		const store_rec *r = &fa->recs[i];
+		int mine = 0;
+
 		if (i > 0 &&
-		    memcmp(recs[i].key, recs[i - 1].key, KV_KEY_LEN) == 0)
-			rt[i] = rt[i - 1];
-		else if ((rc = route_key(kn, recs[i].key, 1, &rt[i])) < 0)
+		    memcmp(r->key, fa->recs[i - 1].key, KV_KEY_LEN) == 0)
+			fa->rt[i] = fa->rt[i - 1];
+		else if ((rc = route_key(kn, r->key, 1, &fa->rt[i])) < 0)
 			break;
-		for (size_t j = 0; j < rt[i].n + rt[i].nx && rc == 0; j++) {
-			const owner *o = j < rt[i].n ? &rt[i].o[j]
-			                             : &rt[i].x[j - rt[i].n];
+		for (size_t j = 0; j < fa->rt[i].n; j++)
+			mine |= fa->rt[i].o[j].self;
+		for (size_t j = 0; j < fa->rt[i].n + fa->rt[i].nx && rc == 0;
+		     j++) {
+			const route *rt = &fa->rt[i];
+			const owner *o =
+			        j < rt->n ? &rt->o[j] : &rt->x[j - rt->n];
 			fwd_target *t;
 			if (o->self)
 				continue;
@@ -1051,113 +1104,122 @@ static int forward(kv_net *kn, const store_rec *recs, size_t n)
 				missed_set(kn, o->id);
 				continue;
 			}
-			if (!(t = target_for(&ts, &nt, &cap, o, n)))
+			if (!(t = target_for(&fa->ts, &fa->nt, &cap, o,
+			                     fa->n))) {
 				rc = MAGMA_ENOMEM;
-			else
-				t->idx[t->n++] = i;
+				break;
+			}
+			t->idx[t->n++] = i;
+			t->bytes += rec_bytes(r);
+			t->wait |= !fa->unstable || rt->nx > 0 || !mine;
 		}
 	}
 	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < nt; i++) {
-		ts[i].kn = kn;
-		ts[i].recs = recs;
-		/* The last target runs here; the others in threads. */
-		if (i + 1 < nt &&
-		    pthread_create(&ts[i].th, NULL, fwd_run, &ts[i]) == 0)
-			ts[i].started = 1;
-		else
-			fwd_run(&ts[i]);
-	}
-	for (size_t i = 0; i < nt; i++) {
-		if (ts[i].started)
-			pthread_join(ts[i].th, NULL);
-		if (ts[i].rc < 0) {
-			missed_set(kn, ts[i].who.id);
-			kv_net_suspect(kn, ts[i].who.id, ts[i].rc);
+		return rc;
+	if (!(fa->h = kv_fwd_recs_new(fa->recs, fa->n)))
+		rc = MAGMA_ENOMEM;
+	for (size_t i = 0; i < fa->nt; i++) {
+		fwd_target *t = &fa->ts[i];
+		if (fa->h)
+			t->job = kv_fwd_queue(kn->fwd, fa->h, t->who.id,
+			                      t->who.addr, t->idx, t->n,
+			                      t->bytes);
+		if (!t->job) {
+			t->rc = MAGMA_ENOMEM;
+			missed_set(kn, t->who.id);
 		}
 	}
-	/* Every record must be with some owner: here, or an acked peer. */
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		int held = 0;
-		for (size_t j = 0; j < rt[i].n && !held; j++) {
-			if (rt[i].o[j].self) {
-				held = 1;
-				break;
-			}
-			for (size_t t = 0; t < nt && !held; t++)
-				held = ts[t].rc == 0 &&
-				       memcmp(ts[t].who.id, rt[i].o[j].id,
-				              RING_ID_LEN) == 0;
-		}
-		if (!held && rt[i].n > 0) {
-			log_unavail(recs[i].key, "write", MAGMA_EUNAVAIL);
-			rc = MAGMA_EUNAVAIL;
-		}
-	}
-out:
-	for (size_t i = 0; i < nt; i++)
-		free(ts[i].idx);
-	free(ts);
-	free(rt);
 	return rc;
 }
 
-/* The forward of a primary's write, overlapping its own commit: the
- * backups' syncs and the round trip run while the local commit syncs. */
-typedef struct fwd_async {
-	kv_net *kn;
-	const store_rec *recs;
-	size_t n;
-	pthread_t th;
-	int started, ran, rc;
-} fwd_async;
-
-static void *fwd_async_run(void *arg)
+/* After the local commit (commit_rc): wait for the forwards that are
+ * to be waited for, all of them when the commit failed (the records
+ * are freed then); MAGMA_EUNAVAIL when some record reached no owner. */
+static int fwd_finish(fwd_async *fa, int commit_rc)
 {
-	fwd_async *fa = arg;
+	kv_net *kn = fa->kn;
+	int rc = 0;
 
-	fa->rc = forward(fa->kn, fa->recs, fa->n);
-	return NULL;
+	for (size_t i = 0; i < fa->nt; i++) {
+		fwd_target *t = &fa->ts[i];
+		if (!t->job)
+			continue;
+		if (t->wait || commit_rc != 0)
+			t->rc = kv_fwd_wait(kn->fwd, t->job);
+		else
+			kv_fwd_release(kn->fwd, t->job);
+		t->job = NULL;
+	}
+	/* Every record must be with some owner: here, or an acked peer. */
+	for (size_t i = 0; i < fa->n && rc == 0 && fa->rt; i++) {
+		const route *rt = &fa->rt[i];
+		int held = 0;
+		for (size_t j = 0; j < rt->n && !held; j++) {
+			if (rt->o[j].self) {
+				held = 1;
+				break;
+			}
+			for (size_t t = 0; t < fa->nt && !held; t++)
+				held = fa->ts[t].rc == 0 && fa->ts[t].wait &&
+				       memcmp(fa->ts[t].who.id, rt->o[j].id,
+				              RING_ID_LEN) == 0;
+		}
+		if (!held && rt->n > 0) {
+			log_unavail(fa->recs[i].key, "write", MAGMA_EUNAVAIL);
+			rc = MAGMA_EUNAVAIL;
+		}
+	}
+	for (size_t i = 0; i < fa->nt; i++)
+		free(fa->ts[i].idx);
+	free(fa->ts);
+	free(fa->rt);
+	fa->ts = NULL;
+	fa->rt = NULL;
+	fa->nt = 0;
+	return rc;
 }
 
-/* Under the store's write lock: start the forward and return. */
+/* Under the store's write lock: queue the forward and return. */
 static void fwd_prepared(void *arg, const store_rec *recs, size_t n)
 {
 	fwd_async *fa = arg;
 
 	fa->recs = recs;
 	fa->n = n;
-	fa->ran = 1;
-	if (n > 0 && pthread_create(&fa->th, NULL, fwd_async_run, fa) == 0)
-		fa->started = 1;
+	if (n > 0)
+		fa->rc = fwd_start(fa);
 }
 
-/* After the local commit: the forward has ended too (or runs now, when
- * no thread could be started).  A forward of a write whose local commit
+/* After the local commit.  A forward of a write whose local commit
  * failed may have reached a backup: like any failed NFS write, it may
  * then have happened in part; repair keeps the owners equal. */
 static void fwd_settled(void *arg, int commit_rc)
 {
 	fwd_async *fa = arg;
+	int rc;
 
-	if (fa->started)
-		pthread_join(fa->th, NULL);
-	else if (commit_rc == 0 && fa->ran)
-		fa->rc = forward(fa->kn, fa->recs, fa->n);
+	if (fa->n == 0)
+		return;
+	rc = fwd_finish(fa, commit_rc);
+	if (fa->rc == 0)
+		fa->rc = rc;
 }
 
 int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
                          int durability, size_t *failed, uint64_t *versions)
 {
-	fwd_async fa = { .kn = kn };
+	fwd_async fa = { .kn = kn, .unstable = durability == KV_UNSTABLE };
 	store_commit_hooks hooks = { fwd_prepared, fwd_settled, &fa };
 	store_applied ap;
 	int rc;
 
-	(void)durability; /* always durable: see kv_net.h */
-	if ((rc = store_apply_collect_hooked(kn->local, b, n, &ap, &hooks)) < 0)
+	if (fa.unstable)
+		kv_fwd_room(kn->fwd);
+	rc = store_apply_collect_hooked(kn->local, b, n, &ap, &hooks);
+	if (rc < 0) {
+		kv_fwd_recs_put(kn->fwd, fa.h); /* the store freed them */
 		return rc;
+	}
 	if (versions) {
 		memset(versions, 0, n * sizeof(*versions));
 		for (size_t i = 0; i < ap.failed; i++) {
@@ -1183,11 +1245,51 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 		*failed = ap.failed;
 	if (rc == 0)
 		rc = ap.failed_rc;
-	store_applied_free(&ap);
+	if (fa.h) { /* the queued forwards free ap's records */
+		kv_fwd_recs_own(kn->fwd, fa.h);
+		kv_fwd_recs_put(kn->fwd, fa.h);
+	} else {
+		store_applied_free(&ap);
+	}
 	return rc;
 }
 
 /* ---- front-end writes ---- */
+
+/* An owner took UNSTABLE writes from here (inc: its run's number). */
+static void dirty_note(kv_net *kn, const owner *o, uint64_t inc)
+{
+	struct dirty *d = NULL;
+
+	pthread_mutex_lock(&kn->mu);
+	for (size_t i = 0; i < kn->ndirty && !d; i++)
+		if (memcmp(kn->dirty[i].id, o->id, RING_ID_LEN) == 0)
+			d = &kn->dirty[i];
+	if (!d && kn->ndirty == kn->dirtycap) {
+		size_t nc = kn->dirtycap ? 2 * kn->dirtycap : 8;
+		struct dirty *p = realloc(kn->dirty, nc * sizeof(*p));
+		if (p) {
+			kn->dirty = p;
+			kn->dirtycap = nc;
+		}
+	}
+	if (!d && kn->ndirty < kn->dirtycap) {
+		d = &kn->dirty[kn->ndirty++];
+		memset(d, 0, sizeof(*d));
+		memcpy(d->id, o->id, RING_ID_LEN);
+		d->inc = inc;
+	}
+	if (d) {
+		snprintf(d->addr, sizeof(d->addr), "%s", o->addr);
+		d->self = o->self;
+		if (d->inc != inc) /* it restarted since it took some */
+			d->lost = 1;
+		d->inc = inc;
+	} else {
+		kn->dirty_lost = 1; /* no room to remember it */
+	}
+	pthread_mutex_unlock(&kn->mu);
+}
 
 /* Entries b[0..n) (one owner set) through their primary.  *applied:
  * how many of them landed before a failure (a run of several calls).
@@ -1201,6 +1303,7 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 	peer_batch *w = NULL;
 	long deadline = now_ms() + (long)kn->timeout_ms;
 	size_t k = try_order(kn, r, order), failed = 0;
+	uint64_t inc = 0;
 	int rc = MAGMA_EUNAVAIL;
 
 	*applied = 0;
@@ -1212,6 +1315,8 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 			rc = kv_net_primary_apply(kn, b, n, dur, NULL, NULL);
 			if (rc == 0)
 				*applied = n;
+			if (rc == 0 && dur == KV_UNSTABLE)
+				dirty_note(kn, order[i], kn->incarnation);
 			goto out;
 		}
 		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
@@ -1227,12 +1332,15 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 			       (j == at ||
 			        bytes + batch_bytes(&b[j]) <= CALL_BYTES))
 				bytes += batch_bytes(&b[j++]);
-			rc = apply_call(pc, w + at, j - at, dur, 0, 0, &failed);
+			rc = apply_call(pc, w + at, j - at, dur, 0, 0, &failed,
+			                &inc);
 			if (rc < 0)
 				break;
 			at = j;
 		}
 		*applied = at;
+		if (at > 0 && dur == KV_UNSTABLE)
+			dirty_note(kn, order[i], inc);
 		if (rc == MAGMA_EJUKEBOX && kn->saw_epoch) {
 			uint64_t seen = peer_client_seen_epoch(pc);
 			if (seen > view_epoch(kn))
@@ -1318,11 +1426,69 @@ static int net_apply(kv *k, const kv_batch *b, size_t n, int durability)
 
 /* ---- sync and stat ---- */
 
-/* Every apply was synced everywhere before it returned. */
+/* COMMIT: every owner that took UNSTABLE writes from here since the
+ * last sync sends what it still has queued for its backups
+ * (KV_SYNC; kv_fwd_drain here), so that they are on every live
+ * owner's disk.  Its own commits were synced already.  KV_SYNC_LOST
+ * when one of them cannot be reached, or restarted since (its queue
+ * went with it): some acknowledged write may then be on no disk but
+ * that owner's, or on none, and the front end's write verifier must
+ * change so that clients send it again. */
 static int net_sync(kv *k)
 {
-	(void)k;
-	return 0;
+	kv_net *kn = net_of(k);
+	struct dirty *d;
+	size_t n;
+	int lost;
+
+	pthread_mutex_lock(&kn->sync_mu);
+	pthread_mutex_lock(&kn->mu);
+	d = kn->dirty;
+	n = kn->ndirty;
+	lost = kn->dirty_lost;
+	kn->dirty = NULL;
+	kn->ndirty = kn->dirtycap = 0;
+	kn->dirty_lost = 0;
+	pthread_mutex_unlock(&kn->mu);
+	for (size_t i = 0; i < n; i++) {
+		peer_client *pc = NULL;
+		uint64_t inc = 0;
+		int rc;
+
+		if (d[i].lost) {
+			lost = 1;
+			continue;
+		}
+		if (d[i].self) {
+			if (kv_fwd_drain(kn->fwd, kn->timeout_ms) < 0)
+				lost = 1;
+			continue;
+		}
+		if ((rc = kv_net_get_client(kn, d[i].addr, 0, &pc)) < 0) {
+			lost = 1;
+			continue;
+		}
+		rc = peer_call_kv_sync(pc, &inc);
+		if (rc < 0 || inc != d[i].inc)
+			lost = 1;
+		kv_net_put_client(kn, pc, 0, !failover_error(rc));
+	}
+	pthread_mutex_unlock(&kn->sync_mu);
+	if (lost)
+		LOG_W("commit: an owner that took unstable writes from here "
+		      "restarted or does not answer: clients resend them");
+	free(d);
+	return lost ? KV_SYNC_LOST : 0;
+}
+
+int kv_net_drain(kv_net *kn)
+{
+	return kv_fwd_drain(kn->fwd, kn->timeout_ms);
+}
+
+uint64_t kv_net_incarnation(kv_net *kn)
+{
+	return kn->incarnation;
 }
 
 /* This node's store: the figures of the local owner.  (The network's
@@ -1497,8 +1663,23 @@ int kv_net_new(const kv_net_config *cfg, kv_net **out)
 		free(kn);
 		return MAGMA_ESYS;
 	}
+	if (pthread_mutex_init(&kn->sync_mu, NULL) != 0) {
+		pthread_rwlock_destroy(&kn->vlock);
+		pthread_mutex_destroy(&kn->mu);
+		free(kn);
+		return MAGMA_ESYS;
+	}
+	if (keys_random((uint8_t *)&kn->incarnation, sizeof(kn->incarnation)) <
+	            0 ||
+	    kv_fwd_new(fwd_send, kn, &kn->fwd) < 0) {
+		pthread_mutex_destroy(&kn->sync_mu);
+		pthread_rwlock_destroy(&kn->vlock);
+		pthread_mutex_destroy(&kn->mu);
+		free(kn);
+		return MAGMA_ESYS;
+	}
 	kn->kv.ops = &net_ops;
-	kn->kv.always_durable = 1;
+	kn->kv.always_durable = 1; /* alone until a table says otherwise */
 	kn->local = cfg->local;
 	kn->lkv = store_kv(cfg->local);
 	memcpy(kn->self, cfg->self_id, RING_ID_LEN);
@@ -1532,6 +1713,7 @@ void kv_net_free(kv_net *kn)
 {
 	if (!kn)
 		return;
+	kv_fwd_free(kn->fwd); /* sends what is queued: before the pool */
 	while (kn->pool) {
 		pool_ent *e = kn->pool;
 		kn->pool = e->next;
@@ -1542,7 +1724,9 @@ void kv_net_free(kv_net *kn)
 	explicit_bzero(kn->psk, sizeof(kn->psk));
 	ring_free(kn->view);
 	free(kn->down);
+	free(kn->dirty);
 	pthread_rwlock_destroy(&kn->vlock);
+	pthread_mutex_destroy(&kn->sync_mu);
 	pthread_mutex_destroy(&kn->mu);
 	free(kn);
 }
@@ -1576,6 +1760,8 @@ int kv_net_set_routes(kv_net *kn, const ring *table, const ring *view)
 	__atomic_store_n(&kn->alone, alone, __ATOMIC_RELEASE);
 	/* Alone, apply is one local transaction (net_apply). */
 	__atomic_store_n(&kn->kv.atomic_batches, alone, __ATOMIC_RELEASE);
+	/* In a network, backups may get UNSTABLE writes after the reply. */
+	__atomic_store_n(&kn->kv.always_durable, alone, __ATOMIC_RELEASE);
 	old = kn->view;
 	olddown = kn->down;
 	kn->view = copy;

@@ -28,17 +28,27 @@
  *   here only), collects the records exactly as committed
  *   (store_apply_collect) and forwards them, as KV_APPLY replica=TRUE,
  *   to every other node in owners U placement of their keys (a joining
- *   node misses nothing), in parallel, and returns once each has them
- *   on stable storage or has failed.  Members down in membership's view
- *   (heartbeats) are not forwarded to: they catch up by repair when
- *   they return.  A backup that fails is marked suspect (and reported
- *   to the peer_down hook, if any); the write still succeeds when some
- *   owner of every record has it.
+ *   node misses nothing) through kv_fwd's queues: one per peer, sent in
+ *   commit order, all peers in parallel and beside the local commit.  A
+ *   durable apply returns once each has them on stable storage or has
+ *   failed; a KV_UNSTABLE one once the local commit is done, leaving
+ *   its forwards to the backups queued (those to placement members are
+ *   still waited for).  Members down in membership's view (heartbeats)
+ *   are not forwarded to: they catch up by repair when they return.  A
+ *   backup that fails is marked suspect (and reported to the peer_down
+ *   hook, if any); the write still succeeds when some owner of every
+ *   record has it.
  *
  * Durability: every store commit here and on the backups is synced,
- * whatever the asked stability, so kv.always_durable is 1 and writes are
- * reported FILE_SYNC (an UNSTABLE write is as durable as a FILE_SYNC
- * one, so no verifier change can ever be needed for it).
+ * whatever the asked stability.  Alone, kv.always_durable is 1 and
+ * writes are reported FILE_SYNC.  In a network it is 0: an UNSTABLE
+ * write is on its primary's disk when answered and reaches the backups
+ * from the primary's queue.  kv_sync (COMMIT) asks every owner that took
+ * UNSTABLE writes from this front end since the last kv_sync to send its
+ * queues (KV_SYNC), and answers KV_SYNC_LOST when one of them restarted
+ * since (its incarnation, in every reply header, changed) or does not
+ * answer: what it queued may have reached no backup, so the caller
+ * changes its write verifier and clients send those writes again.
  *
  * Catching up: while kv_net_set_serving(kn, 0) (repair.h at start-up),
  * this node serves nothing as primary and no reads: the front end skips
@@ -153,6 +163,14 @@ void kv_net_read_counts(kv_net *kn, uint64_t *here, uint64_t *away);
 /* Mark a peer suspect (tried last for KV_NET_SUSPECT_MS) and tell the
  * peer_down hook. */
 void kv_net_suspect(kv_net *kn, const uint8_t id[RING_ID_LEN], int rc);
+
+/* KV_SYNC (peer_srv.c): wait until every write taken here as primary
+ * before the call is with its backups (or has failed to reach one, which
+ * then catches up by repair), at most the op bound: 0 or
+ * MAGMA_EUNAVAIL.  kv_net_incarnation: this run's random number, sent
+ * in every peer reply header, so that a front end sees a restart. */
+int kv_net_drain(kv_net *kn);
+uint64_t kv_net_incarnation(kv_net *kn);
 
 /* The bound of one op in ms, the store, this node's id. */
 unsigned kv_net_timeout_ms(kv_net *kn);

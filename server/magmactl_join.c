@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "keys.h"
+#include "magma_peer.h"
 #include "magmactl.h"
 #include "member_rpc.h"
 #include "member_table.h"
@@ -165,7 +166,7 @@ static int ask_peer(const char *peer, const uint8_t token[KEYS_LEN],
 		goto out;
 	}
 	memcpy(me.nfs, nfs, strlen(nfs) + 1);
-	me.proto_version = 1; /* PEER_PROTO_VERSION */
+	me.proto_version = PEER_PROTO_VERSION;
 	rc = learn_network(pc, peer, want, &me, cfg);
 	if (rc < 0)
 		goto out;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "magmad.h"
+#include "magma_peer.h"
 #include "member_int.h"
 #include "member_rpc.h"
 #include "member_table.h"
@@ -388,7 +389,7 @@ void member_self_node(struct magmad *d, peer_node *pn)
 	memcpy(pn->id, d->node_id, RING_ID_LEN);
 	snprintf(pn->peer, sizeof(pn->peer), "%s", rm.peer);
 	snprintf(pn->nfs, sizeof(pn->nfs), "%s", rm.nfs);
-	pn->proto_version = 1;
+	pn->proto_version = PEER_PROTO_VERSION;
 }
 
 /* The coordinator's start: the stored table (with our addresses brought

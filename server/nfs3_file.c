@@ -88,11 +88,15 @@ int nfs3_write(rpc_req *req, void *argp, void *resp)
 	WRITE3res *res = resp;
 	uint32_t count = args->count;
 	int committed = FS_UNSTABLE, err;
+	uint8_t verf[NFS3_WRITEVERFSIZE];
 	fs_ref ref;
 	fs_wcc wcc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&wcc, 0, sizeof(wcc));
+	/* The verifier from before the write: a COMMIT that changes it
+	 * while this write runs may not have covered it. */
+	fs_write_verifier(req->fs, verf);
 	err = nfs3_fh_get(req, &args->file, &ref);
 	if (err < 0)
 		goto out;
@@ -116,14 +120,12 @@ out:
 	res->status = nfs3_stat(err);
 	if (err == 0) {
 		WRITE3resok *ok = &res->WRITE3res_u.resok;
-		uint8_t verf[NFS3_WRITEVERFSIZE];
 
 		nfs3_wcc(&wcc, &ok->file_wcc);
 		ok->count = count;
 		/* The truth, even below what was asked: the client then
 		 * treats the data as unstable and COMMITs it. */
 		ok->committed = (stable_how)committed;
-		fs_write_verifier(req->fs, verf);
 		memcpy(ok->verf, verf, sizeof(ok->verf));
 	} else {
 		nfs3_wcc(&wcc, &res->WRITE3res_u.resfail.file_wcc);

@@ -780,7 +780,7 @@ int peer_call_kv_scan(peer_client *pc, const uint8_t key[KV_KEY_LEN],
 	return rc;
 }
 
-int peer_call_kv_sync(peer_client *pc)
+int peer_call_kv_sync(peer_client *pc, uint64_t *incarnation)
 {
 	peer_hdr h;
 	peer_status_res r;
@@ -793,6 +793,8 @@ int peer_call_kv_sync(peer_client *pc)
 	if (rc < 0)
 		return rc;
 	note_epoch(pc, r.rh.epoch);
+	if (incarnation)
+		*incarnation = r.rh.incarnation;
 	return r.rh.status;
 }
 

@@ -124,7 +124,9 @@ int peer_call_kv_read(peer_client *pc, const uint8_t key[KV_KEY_LEN],
 int peer_call_kv_scan(peer_client *pc, const uint8_t key[KV_KEY_LEN],
                       const void *prefix, size_t prefixlen, const void *from,
                       size_t fromlen, size_t max, kv_scan_fn fn, void *arg);
-int peer_call_kv_sync(peer_client *pc);
+/* KV_SYNC: the peer's forward queues are sent; *incarnation (may be
+ * NULL): the run of the peer that answered. */
+int peer_call_kv_sync(peer_client *pc, uint64_t *incarnation);
 int peer_call_kv_stat(peer_client *pc, kv_stat *st);
 
 /* ---- lower level (tests, and procedures without a wrapper yet) ---- */

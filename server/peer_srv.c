@@ -124,6 +124,8 @@ static void reply(rpc_req *req, const peer_hdr *h, peer_rhdr *rh, int status)
 	}
 	rh->status = status;
 	rh->epoch = e;
+	rh->incarnation =
+	        node(req)->net ? kv_net_incarnation(node(req)->net) : 0;
 }
 
 /* Empty a result before failing, so that nothing of it is sent: the
@@ -401,8 +403,10 @@ static int peer_kv_sync(rpc_req *req, void *args, void *res)
 {
 	peer_hdr *h = args;
 	peer_status_res *r = res;
+	struct magmad *d = node(req);
+	int rc = d->net ? kv_net_drain(d->net) : 0;
 
-	reply(req, h, &r->rh, kv_sync(local_kv(req)));
+	reply(req, h, &r->rh, rc < 0 ? rc : kv_sync(local_kv(req)));
 	return 0;
 }
 

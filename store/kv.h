@@ -168,8 +168,10 @@ struct kv_ops {
 struct kv {
 	const struct kv_ops *ops;
 	/* Non-zero when every apply is on stable storage before it returns,
-	 * whatever durability was asked (the local LMDB store): writes can
-	 * then be reported FILE_SYNC and clients skip COMMIT. */
+	 * whatever durability was asked (the local LMDB store; the networked
+	 * kv while this node routes alone): writes can then be reported
+	 * FILE_SYNC and clients skip COMMIT.  A backend may change it at any
+	 * time: read it with kv_always_durable(). */
 	int always_durable;
 	/* Non-zero while apply is atomic across the ring keys of a batch
 	 * (the local store; the networked kv while this node routes
@@ -178,6 +180,10 @@ struct kv {
 	int atomic_batches;
 };
 
+static inline int kv_always_durable(kv *k)
+{
+	return __atomic_load_n(&k->always_durable, __ATOMIC_ACQUIRE);
+}
 static inline int kv_atomic_batches(kv *k)
 {
 	return __atomic_load_n(&k->atomic_batches, __ATOMIC_ACQUIRE);
@@ -235,6 +241,11 @@ static inline int kv_read_many(kv *k, const uint8_t key[KV_KEY_LEN],
 	}
 	return 0;
 }
+/* kv_sync's answer when some write applied KV_UNSTABLE since the last
+ * kv_sync may have been lost (an owner that took it restarted or does
+ * not answer): what is still there is durable, and the caller must
+ * change its write verifier so that clients send the rest again. */
+#define KV_SYNC_LOST 1
 static inline int kv_sync(kv *k)
 {
 	return k->ops->sync(k);

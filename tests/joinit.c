@@ -5,7 +5,10 @@
  *   joinit write HOST PORT DIR STOP LOG   until file STOP exists: create
  *       DIR/f<i> or rewrite one (generation g + 1, same size, one
  *       write), fsync; after each acknowledged write append "i g" to
- *       LOG.  Prints "writes N errors E".
+ *       LOG.  Prints "writes N errors E".  At most WRITE_RATE writes a
+ *       second: the bytes a join or leave moves (at a throttled
+ *       move_rate in it_join.sh) then do not grow with the server's
+ *       speed, nor does the test's length.
  *   joinit read HOST PORT DIR STOP LOG    until STOP exists: read a file
  *       LOG names; its contents must be generation g or newer, g being
  *       the last one LOG acknowledged before the read started (no stale
@@ -33,6 +36,7 @@
 
 #define HDR 19
 #define FILES_MAX 100000
+#define WRITE_RATE 120 /* writes per second, at most */
 
 static size_t size_of(unsigned i)
 {
@@ -53,6 +57,14 @@ static void fill(uint8_t *buf, unsigned i, unsigned g)
 		x ^= x << 17;
 		buf[k] = (uint8_t)x;
 	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int stopped(const char *stop)
@@ -122,15 +134,21 @@ static int do_write(struct nfs_context *nfs, const char *dir, const char *stop,
 	uint8_t *buf = malloc(64 * 1024);
 	FILE *f = fopen(log, "a");
 	unsigned n = 0, writes = 0, errors = 0;
+	double t0;
 
 	if (!buf || !f)
 		return 1;
 	if (nfs_mkdir(nfs, dir) != 0 && !strstr(nfs_get_error(nfs), "EXIST"))
 		printf("mkdir %s: %s (going on)\n", dir, nfs_get_error(nfs));
 	srandom(42);
+	t0 = now_s();
 	while (!stopped(stop) && n < FILES_MAX) {
 		unsigned i, g;
+		double ahead =
+		        (double)(writes + errors) / WRITE_RATE - (now_s() - t0);
 
+		if (ahead > 0)
+			usleep((useconds_t)(ahead * 1e6));
 		if (n < 10 || random() % 10 < 6) {
 			i = n++;
 			g = 0;

@@ -778,6 +778,9 @@ static void usage(void)
 	                "       nfsit bigdir HOST PORT N\n"
 	                "       nfsit write-commit HOST PORT STATEFILE\n"
 	                "       nfsit verify HOST PORT STATEFILE\n"
+	                "       nfsit uwrite HOST PORT STATEFILE\n"
+	                "       nfsit ucommit HOST PORT STATEFILE "
+	                "same|changed\n"
 	                "       nfsit garbage HOST PORT\n"
 	                "       nfsit nospc HOST PORT\n"
 	                "       nfsit ping HOST PORT\n");
@@ -816,6 +819,10 @@ int main(int argc, char **argv)
 		return nit_cmd_write_commit(host, port, argv[4]);
 	if (!strcmp(cmd, "verify"))
 		return nit_cmd_verify(host, port, argv[4]);
+	if (!strcmp(cmd, "uwrite"))
+		return nit_cmd_uwrite(host, port, argv[4]);
+	if (!strcmp(cmd, "ucommit") && argc > 5)
+		return nit_cmd_ucommit(host, port, argv[4], argv[5]);
 	usage();
 	return 2;
 }

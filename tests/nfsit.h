@@ -148,5 +148,8 @@ int nit_cmd_verify(const char *host, int port, const char *state);
 int nit_cmd_garbage(const char *host, int port);
 int nit_cmd_nospc(const char *host, int port);
 int nit_cmd_ping(const char *host, int port);
+int nit_cmd_uwrite(const char *host, int port, const char *state);
+int nit_cmd_ucommit(const char *host, int port, const char *state,
+                    const char *want);
 
 #endif

@@ -236,7 +236,7 @@ static int cmd_hello(const char *addr, const char *network)
 	      "%s total %llu records %llu", E(rc),
 	      (unsigned long long)st.bytes_total,
 	      (unsigned long long)st.records);
-	rc = peer_call_kv_sync(pc);
+	rc = peer_call_kv_sync(pc, NULL);
 	check(rc == 0, "KV_SYNC", "%s", E(rc));
 
 	memset(absent, 0xab, sizeof(absent));
@@ -388,12 +388,12 @@ static int cmd_hello(const char *addr, const char *network)
 	}
 
 	/* HELLO that the node must refuse, still describing itself. */
-	me.proto_version = 2;
+	me.proto_version = PEER_PROTO_VERSION + 1;
 	memset(&them, 0, sizeof(them));
 	rc = peer_call_hello(pc, &me, &them);
 	check(rc == MAGMA_EPROTO && strcmp(them.network, network) == 0,
-	      "HELLO protocol version 2: EPROTO, node described", "%s '%s'",
-	      E(rc), them.network);
+	      "HELLO of the next protocol version: EPROTO, node described",
+	      "%s '%s'", E(rc), them.network);
 	me.proto_version = PEER_PROTO_VERSION;
 	me.id[0] ^= 1;
 	rc = peer_call_hello(pc, &me, &them);
@@ -412,7 +412,7 @@ static int cmd_hello(const char *addr, const char *network)
 	/* A newer epoch in the header changes nothing yet. */
 	peer_client_set_epoch(pc, 99);
 	rc = peer_call_null(pc);
-	check(rc == 0 && peer_call_kv_sync(pc) == 0 &&
+	check(rc == 0 && peer_call_kv_sync(pc, NULL) == 0 &&
 	              peer_client_seen_epoch(pc) == 1,
 	      "a newer sender epoch: served, replier epoch still 1", "%s",
 	      E(rc));
@@ -500,7 +500,7 @@ static int pkv_scan(kv *k, const uint8_t key[KV_KEY_LEN], const void *prefix,
 
 static int pkv_sync(kv *k)
 {
-	return peer_call_kv_sync(pkv_pc(k));
+	return peer_call_kv_sync(pkv_pc(k), NULL);
 }
 
 static int pkv_stat(kv *k, kv_stat *st)

@@ -1,0 +1,116 @@
+#!/bin/sh
+# it_unstable.sh - UNSTABLE writes in a 3-node network (r = 2) on
+# 127.0.0.61..63.  They are answered UNSTABLE (the primary has them on
+# disk; its queue takes them to the backup).  COMMIT through the same
+# front end answers the writes' verifier when nothing restarted, and the
+# file then reads back whole, also with its primary killed (from the
+# backup).  When the file's primary is killed and restarted between the
+# writes and the COMMIT, or is still down at the COMMIT, the COMMIT
+# answers another verifier, so that the client sends its writes again.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+it_need_nfsit
+command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
+
+NET=it-unstable
+KEY=$IT_TMP/net.key
+printf 'unstable keyphrase %s\n' "$$" >"$KEY"
+chmod 600 "$KEY"
+FAILS=0
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
+
+it_net_node a 127.0.0.61
+it_net_init a "$NET" "$KEY" --redundancy 2
+it_start a
+it_net_join b 127.0.0.62 a "$KEY" || it_fail "join b: $(cat "$IT_TMP/b.join")"
+it_start b
+it_net_join c 127.0.0.63 a "$KEY" || it_fail "join c: $(cat "$IT_TMP/c.join")"
+it_start c
+it_net_converge 20 3 a b c || it_fail "no common 3-member table"
+ok "3 members up with one table"
+
+# name_of ID: the node (a, b or c) with that id.
+name_of() {
+	for no_n in a b c; do
+		[ "$(it_net_id $no_n)" = "$1" ] && echo $no_n
+	done
+}
+
+# uwrite FE STATE: a file written UNSTABLE through FE whose primary is
+# another node (new files until one is; placement is by name); sets
+# PRIMARY and BACKUP to node names.
+uwrite() {
+	uw_i=0
+	while [ $uw_i -lt 12 ]; do
+		it_nfsit uwrite "$(it_addr "$1")" "$(it_port "$1")" "$2" \
+			>"$2.log" 2>&1 || { cat "$2.log"; return 1; }
+		set -- "$1" "$2" $(it_net_owners "$1" "/$(sed -n 's/^name //p' "$2")")
+		PRIMARY=$(name_of "$3")
+		BACKUP=$(name_of "$4")
+		[ -n "$PRIMARY" ] && [ -n "$BACKUP" ] && [ "$PRIMARY" != "$1" ] &&
+			return 0
+		uw_i=$((uw_i + 1))
+	done
+	echo "no file placed with a primary other than $1"
+	return 1
+}
+
+ucommit() { # FE STATE same|changed
+	it_nfsit ucommit "$(it_addr "$1")" "$(it_port "$1")" "$2" "$3" \
+		>"$2.commit" 2>&1
+}
+
+# ---- nothing restarts: the writes' verifier, and the backup has them ----
+uwrite a "$IT_TMP/s1" && ok "UNSTABLE writes through a answered UNSTABLE (primary $PRIMARY, backup $BACKUP)" ||
+	nok "UNSTABLE writes through a" "$(grep -v '^ok' "$IT_TMP/s1.log" | head -5)"
+ucommit a "$IT_TMP/s1" same && ok "COMMIT through a: the writes' verifier, file whole" ||
+	nok "COMMIT through a" "$(grep -v '^ok' "$IT_TMP/s1.commit" | head -5)"
+P1=$PRIMARY
+it_kill9 "$P1"
+FE=a
+[ "$P1" = a ] && FE=$BACKUP
+# The same file read through another front end, from the backup alone.
+cp "$IT_TMP/s1" "$IT_TMP/s1b"
+ucommit "$FE" "$IT_TMP/s1b" same && ok "primary $P1 killed: the committed file reads back whole through $FE" ||
+	nok "committed file with $P1 killed" "$(grep -v '^ok' "$IT_TMP/s1b.commit" | head -5)"
+it_start "$P1"
+it_net_converge 30 3 a b c || it_fail "$P1 did not come back up"
+# Serving again once caught up (writes go to it as primary).
+it_wait_until 30 sh -c "'$MAGMACTL' --data '$IT_TMP/$P1' status 2>/dev/null | grep -q 'serving as primary'" ||
+	it_fail "$P1 not serving as primary after its restart"
+# a tries a node that failed it last for KV_NET_SUSPECT_MS (5 s): after
+# that, writes go to each file's primary again.
+sleep 6
+
+# ---- the primary restarts between the writes and the COMMIT ----
+uwrite a "$IT_TMP/s2" || nok "UNSTABLE writes through a (2)" "$(head -5 "$IT_TMP/s2.log")"
+P2=$PRIMARY
+it_log "primary $P2 killed and restarted before the COMMIT"
+it_kill9 "$P2"
+it_start "$P2"
+ucommit a "$IT_TMP/s2" changed && ok "primary $P2 restarted before the COMMIT: another verifier" ||
+	nok "COMMIT after $P2 restarted" "$(grep -v '^ok' "$IT_TMP/s2.commit" | head -5)"
+it_net_converge 30 3 a b c || it_fail "$P2 did not come back up"
+it_wait_until 30 sh -c "'$MAGMACTL' --data '$IT_TMP/$P2' status 2>/dev/null | grep -q 'serving as primary'" ||
+	it_fail "$P2 not serving as primary after its restart"
+sleep 6
+
+# ---- the primary is down at the COMMIT ----
+uwrite a "$IT_TMP/s3" || nok "UNSTABLE writes through a (3)" "$(head -5 "$IT_TMP/s3.log")"
+P3=$PRIMARY
+it_kill9 "$P3"
+ucommit a "$IT_TMP/s3" changed && ok "primary $P3 down at the COMMIT: another verifier" ||
+	nok "COMMIT with $P3 down" "$(grep -v '^ok' "$IT_TMP/s3.commit" | head -5)"
+# ... and one more COMMIT, with nothing new written, keeps that verifier.
+it_nfsit uwrite "$(it_addr a)" "$(it_port a)" "$IT_TMP/s4" >"$IT_TMP/s4.log" 2>&1
+F4=$(sed -n 's/^name //p' "$IT_TMP/s4")
+[ -n "$F4" ] && ucommit a "$IT_TMP/s4" same &&
+	ok "later writes and COMMIT agree on the new verifier" ||
+	nok "writes after the change" "$(grep -v '^ok' "$IT_TMP/s4.log" "$IT_TMP/s4.commit" 2>/dev/null | head -5)"
+
+[ $FAILS = 0 ] || it_fail "$FAILS checks failed"
+echo "PASS: $IT_NAME"
