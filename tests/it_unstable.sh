@@ -59,6 +59,16 @@ uwrite() {
 	return 1
 }
 
+# back_up NAME: restarted NAME is up everywhere and serving as primary
+# (caught up); a tries a node that failed it last for KV_NET_SUSPECT_MS
+# (5 s), so wait that out too: writes then go to each file's primary.
+back_up() {
+	it_net_converge 30 3 a b c || it_fail "$1 did not come back up"
+	it_wait_until 30 sh -c "'$MAGMACTL' --data '$IT_TMP/$1' status 2>/dev/null | grep -q 'serving as primary'" ||
+		it_fail "$1 not serving as primary after its restart"
+	sleep 6
+}
+
 ucommit() { # FE STATE same|changed
 	it_nfsit ucommit "$(it_addr "$1")" "$(it_port "$1")" "$2" "$3" \
 		>"$2.commit" 2>&1
@@ -78,13 +88,7 @@ cp "$IT_TMP/s1" "$IT_TMP/s1b"
 ucommit "$FE" "$IT_TMP/s1b" same && ok "primary $P1 killed: the committed file reads back whole through $FE" ||
 	nok "committed file with $P1 killed" "$(grep -v '^ok' "$IT_TMP/s1b.commit" | head -5)"
 it_start "$P1"
-it_net_converge 30 3 a b c || it_fail "$P1 did not come back up"
-# Serving again once caught up (writes go to it as primary).
-it_wait_until 30 sh -c "'$MAGMACTL' --data '$IT_TMP/$P1' status 2>/dev/null | grep -q 'serving as primary'" ||
-	it_fail "$P1 not serving as primary after its restart"
-# a tries a node that failed it last for KV_NET_SUSPECT_MS (5 s): after
-# that, writes go to each file's primary again.
-sleep 6
+back_up "$P1"
 
 # ---- the primary restarts between the writes and the COMMIT ----
 uwrite a "$IT_TMP/s2" || nok "UNSTABLE writes through a (2)" "$(head -5 "$IT_TMP/s2.log")"
@@ -94,10 +98,7 @@ it_kill9 "$P2"
 it_start "$P2"
 ucommit a "$IT_TMP/s2" changed && ok "primary $P2 restarted before the COMMIT: another verifier" ||
 	nok "COMMIT after $P2 restarted" "$(grep -v '^ok' "$IT_TMP/s2.commit" | head -5)"
-it_net_converge 30 3 a b c || it_fail "$P2 did not come back up"
-it_wait_until 30 sh -c "'$MAGMACTL' --data '$IT_TMP/$P2' status 2>/dev/null | grep -q 'serving as primary'" ||
-	it_fail "$P2 not serving as primary after its restart"
-sleep 6
+back_up "$P2"
 
 # ---- the primary is down at the COMMIT ----
 uwrite a "$IT_TMP/s3" || nok "UNSTABLE writes through a (3)" "$(head -5 "$IT_TMP/s3.log")"
