@@ -27,7 +27,9 @@
  *      write, nothing to do.
  *   3. Equal version with different bytes is a CONFLICT: two owners each
  *      accepted a write on the same base version (a partition, or a
- *      primary that failed between its commit and its forward).  The
+ *      primary that failed between its commit and its forward: for
+ *      UNSTABLE writes, with them still in its forward queue, kv_fwd.h;
+ *      their clients' COMMIT then answers a new verifier).  The
  *      winner depends on the two copies only, so every replica picks the
  *      same one whatever order it sees them in:
  *        a live record beats a tombstone (goal 1: no data loss; a
