@@ -106,6 +106,8 @@ int node_net_open(struct magmad *d)
 		return rc;
 	}
 	kv_net_set_serving(d->net, node_net_network_is_new(d));
+	/* Until the start-up catch-up is over (repair.c end_catch_up). */
+	store_set_restart_ties(d->store, !node_net_network_is_new(d));
 	return 0;
 }
 

@@ -927,6 +927,7 @@ static void end_catch_up(repair *rp, int catch_up, int missed, uint64_t gen,
 		return;
 	}
 	if (catch_up) {
+		store_set_restart_ties(kv_net_store(rp->kn), 0);
 		kv_net_set_serving(rp->kn, 1);
 		if (others)
 			LOG_I("caught up: serving as primary");

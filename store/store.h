@@ -199,6 +199,15 @@ int store_apply_collect_hooked(store *s, const kv_batch *b, size_t n,
                                store_applied *out,
                                const store_commit_hooks *hooks);
 
+/* While on, rule 3 keeps the incoming copy of an equal-version conflict
+ * whatever its bytes (still logged and counted).  A node sets it from
+ * its start until its start-up catch-up is over: a tie found then is a
+ * write this node took as primary and had not forwarded when it
+ * stopped (UNSTABLE, in its forward queue: no client has it committed,
+ * and its front end's COMMIT changes the verifier) against one another
+ * owner accepted meanwhile, which may be committed. */
+void store_set_restart_ties(store *s, int on);
+
 /* Conflicts resolved here since the store was created (persistent). */
 int store_conflicts(store *s, uint64_t *n);
 

@@ -23,6 +23,7 @@ struct store {
 	MDB_dbi meta;
 	MDB_dbi tomb;   /* tombstone index (see store_rec_write) */
 	int tombstones; /* STORE_TOMBSTONES: deletes leave tombstones */
+	int restart_ties; /* atomic: store_set_restart_ties */
 	char *dir;      /* owned: strdup of cfg->dir, for statvfs and logs */
 	uint64_t map_size;
 	int fd;          /* LMDB's data file descriptor (not owned) */

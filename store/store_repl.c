@@ -421,16 +421,21 @@ static int repl_one(store *s, MDB_txn *txn, const store_rec *r,
 			st->same++;
 			return 0;
 		}
+		int restart =
+		        __atomic_load_n(&s->restart_ties, __ATOMIC_ACQUIRE);
 		st->conflicts++;
-		win = copy_beats(r->flags, r->val, r->vallen, old.flags,
-		                 old.val, old.vallen);
+		win = restart || copy_beats(r->flags, r->val, r->vallen,
+		                            old.flags, old.val, old.vallen);
 		key_hex(hex, r->key);
 		LOG_W("conflict: key %s sub of %zu bytes, version %" PRIu64
 		      ": two owners wrote it; kept the %s copy (%s, %zu "
-		      "bytes)",
+		      "bytes)%s",
 		      hex, r->sublen, r->version, win ? "incoming" : "local",
 		      (win ? r->flags : old.flags) ? "tombstone" : "live",
-		      win ? r->vallen : old.vallen);
+		      win ? r->vallen : old.vallen,
+		      restart ? ", this node's being one it had not forwarded "
+		                "when it stopped"
+		              : "");
 		if (!win)
 			return 0;
 	}
@@ -500,6 +505,11 @@ done:
 out:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+void store_set_restart_ties(store *s, int on)
+{
+	__atomic_store_n(&s->restart_ties, on ? 1 : 0, __ATOMIC_RELEASE);
 }
 
 int store_conflicts(store *s, uint64_t *n)
