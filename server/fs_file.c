@@ -74,8 +74,11 @@ int fs_file_resize(fs *f, fs_tx *t, fs_node *n, uint64_t size)
 		n->rec.size = size; /* extension is a hole */
 		return 0;
 	}
-	rc = chunks_len(f, n, keep, 0, &gone);
-	if (rc)
+	/* To zero every chunk goes, and with them every stored byte: no
+	 * need to read their lengths (an O_TRUNC of a large file). */
+	if (keep == 0)
+		gone = n->rec.used;
+	else if ((rc = chunks_len(f, n, keep, 0, &gone)))
 		return rc;
 	fs_sub_chunk(n->ref.id, keep, from);
 	chunk_end(n->ref.id, end);

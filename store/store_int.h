@@ -21,10 +21,10 @@ struct store {
 	MDB_env *env;
 	MDB_dbi rec;
 	MDB_dbi meta;
-	MDB_dbi tomb;   /* tombstone index (see store_rec_write) */
-	int tombstones; /* STORE_TOMBSTONES: deletes leave tombstones */
+	MDB_dbi tomb;     /* tombstone index (see store_rec_write) */
+	int tombstones;   /* STORE_TOMBSTONES: deletes leave tombstones */
 	int restart_ties; /* atomic: store_set_restart_ties */
-	char *dir;      /* owned: strdup of cfg->dir, for statvfs and logs */
+	char *dir;        /* owned: strdup of cfg->dir, for statvfs and logs */
 	uint64_t map_size;
 	int fd;          /* LMDB's data file descriptor (not owned) */
 	int dfd;         /* owned: O_DIRECT descriptor of it, or -1 */
