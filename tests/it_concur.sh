@@ -15,16 +15,8 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 
 NET=it-concur
 KEY=$IT_TMP/net.key
-printf 'concur keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
-FAILS=0
+it_keyfile "$KEY" concur
 N=${CONCUR_N:-40}
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
 
 cit() { timeout 120 "$CONCURIT" "$@"; }
 

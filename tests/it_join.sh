@@ -14,15 +14,7 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 
 NET=it-join
 KEY=$IT_TMP/net.key
-printf 'join keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
-FAILS=0
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
+it_keyfile "$KEY" join
 
 join() {
 	it_net_join "$1" "$2" "$3" "$KEY" || return 1

@@ -49,18 +49,11 @@ fi
 
 NET=it-kcnet
 KEY=$IT_TMP/net.key
-printf 'kclient net keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
+it_keyfile "$KEY" kclient net
 DIR=kclient-net
 T0=$(date +%s)
 GPID=
-FAILS=0
 
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
 elapsed() { echo $(($(date +%s) - T0)); }
 
 tune() {

@@ -14,16 +14,8 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 NET=it-member
 KEY=$IT_TMP/net.key
 BADKEY=$IT_TMP/bad.key
-printf 'member keyphrase %s\n' "$$" >"$KEY"
-printf 'another keyphrase %s\n' "$$" >"$BADKEY"
-chmod 600 "$KEY" "$BADKEY"
-FAILS=0
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
+it_keyfile "$KEY" member
+it_keyfile "$BADKEY" another
 
 # join NAME ADDR VIA [KEYFILE [ARG...]]: magmactl join through node VIA
 # (without --network: the name comes from VIA), with more ARGs.

@@ -20,17 +20,9 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 
 NET=it-pause
 KEY=$IT_TMP/net.key
-printf 'pause keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
-FAILS=0
+it_keyfile "$KEY" pause
 DIRS=24
 SIZE=100000 # two chunks and a bit
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
 
 tune() {
 	it_conf_set "$1" repair_interval 3600s

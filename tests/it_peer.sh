@@ -13,9 +13,8 @@ PEERIT=$top_builddir/tests/peerit
 NET=it-peer
 KEY=$IT_TMP/net.key
 BADKEY=$IT_TMP/bad.key
-printf 'peer keyphrase %s\n' "$$" >"$KEY"
-printf 'another keyphrase %s\n' "$$" >"$BADKEY"
-chmod 600 "$KEY" "$BADKEY"
+it_keyfile "$KEY" peer
+it_keyfile "$BADKEY" another
 
 # peer_node NAME ADDR: a node of network $NET (keyphrase $KEY), NFS on
 # ADDR:<random port>, peer port any free one on ADDR (see peer_addr).

@@ -18,17 +18,9 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 
 NET=it-replread
 KEY=$IT_TMP/net.key
-printf 'replread keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
-FAILS=0
+it_keyfile "$KEY" replread
 DIRS=24
 SIZE=200000 # four chunks and a bit
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
 
 tune() {
 	it_conf_set "$1" repair_interval 3600s

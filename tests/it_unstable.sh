@@ -13,15 +13,7 @@ command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
 
 NET=it-unstable
 KEY=$IT_TMP/net.key
-printf 'unstable keyphrase %s\n' "$$" >"$KEY"
-chmod 600 "$KEY"
-FAILS=0
-
-ok() { echo "ok - $1"; }
-nok() {
-	echo "not ok - $1${2:+: $2}"
-	FAILS=$((FAILS + 1))
-}
+it_keyfile "$KEY" unstable
 
 it_net_node a 127.0.0.61
 it_net_init a "$NET" "$KEY" --redundancy 2

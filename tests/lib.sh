@@ -10,6 +10,9 @@
 #   it_stop NAME             SIGTERM, wait; returns magmad's exit code
 #   it_kill9 NAME            SIGKILL, wait
 #   it_nfsit ARGS...         run tests/nfsit with a time limit
+#   it_keyfile PATH WORD...  a keyphrase file (mode 600)
+#   ok NAME; nok NAME [DETAIL]
+#                            a check's line; nok counts in FAILS
 # Networks of nodes made with magmactl init/join (it_net_*):
 #   it_net_node NAME ADDR [PEER_ADDR]
 #                            remember NAME's addresses: NFS on ADDR:<random
@@ -50,6 +53,14 @@ IT_NAME=$(basename "$0" .sh)
 it_log() { echo "# $IT_NAME: $*"; }
 it_skip() { echo "SKIP: $IT_NAME: $*"; exit 77; }
 it_fail() { echo "FAIL: $IT_NAME: $*"; exit 1; }
+# A test's checks: ok NAME, or nok NAME [DETAIL], which counts in
+# FAILS; the test ends with [ $FAILS = 0 ] || it_fail ...
+FAILS=0
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1${2:+: $2}"
+	FAILS=$((FAILS + 1))
+}
 
 IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/magma-$IT_NAME.XXXXXX") ||
 	it_fail "mktemp failed"
@@ -123,14 +134,22 @@ it_conf_set() {
 	fi
 }
 
+# it_keyfile PATH WORD...: a keyphrase file "WORD... keyphrase PID",
+# mode 600.
+it_keyfile() {
+	kf_p=$1
+	shift
+	printf '%s keyphrase %s\n' "$*" "$$" >"$kf_p"
+	chmod 600 "$kf_p"
+}
+
 # it_node NAME ADDR [extra magmactl init options]
 it_node() {
 	it_nm=$1
 	it_ad=$2
 	shift 2
 	it_pt=$(it_random_port)
-	printf 'it keyphrase %s %s\n' "$it_nm" "$$" >"$IT_TMP/$it_nm.key"
-	chmod 600 "$IT_TMP/$it_nm.key"
+	it_keyfile "$IT_TMP/$it_nm.key" it "$it_nm"
 	echo "$it_ad" >"$IT_TMP/$it_nm.addr"
 	echo "$it_pt" >"$IT_TMP/$it_nm.port"
 	"$MAGMACTL" init --data "$IT_TMP/$it_nm" --network "it-$it_nm" \
