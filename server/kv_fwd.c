@@ -4,10 +4,10 @@
  * variable wakes the senders (new work, stop) and another the waiters
  * (a job done, room freed).  A queue's sender thread starts with its
  * first job and runs until kv_fwd_free.  Sequence numbers: each job
- * takes the next one when queued, and each queue remembers the last
- * number it queued and the last it finished (in order, since a queue is
- * sent in order), so a drain waits for a snapshot of the queued numbers
- * and is not held up by jobs queued after it began. */
+ * takes the next one when queued; a queue is sent in order, so its head
+ * is its lowest, and a drain waits until no head is at or below the
+ * last number queued when it began (jobs queued later do not hold it
+ * up). */
 #include "kv_fwd.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mclock.h"
 #include "merr.h"
 
 struct kv_fwd_recs {
@@ -41,7 +42,6 @@ typedef struct fwd_queue {
 	uint8_t id[RING_ID_LEN];
 	char addr[RING_ADDR_MAX];
 	kv_fwd_job *head, *tail;
-	uint64_t queued, sent; /* last seq queued, last seq done */
 	pthread_t th;
 } fwd_queue;
 
@@ -111,7 +111,6 @@ static void *sender_main(void *arg)
 		q->head = j->next;
 		if (!q->head)
 			q->tail = NULL;
-		q->sent = j->seq;
 		kf->unsent -= j->bytes;
 		j->rc = rc;
 		j->done = 1;
@@ -169,18 +168,12 @@ void kv_fwd_free(kv_fwd *kf)
 	free(kf);
 }
 
-void kv_fwd_recs_own(kv_fwd *kf, kv_fwd_recs *h)
-{
-	pthread_mutex_lock(&kf->mu);
-	h->owned = 1;
-	pthread_mutex_unlock(&kf->mu);
-}
-
-void kv_fwd_recs_put(kv_fwd *kf, kv_fwd_recs *h)
+void kv_fwd_recs_put(kv_fwd *kf, kv_fwd_recs *h, int own)
 {
 	if (!h)
 		return;
 	pthread_mutex_lock(&kf->mu);
+	h->owned = own;
 	recs_put_locked(h);
 	pthread_mutex_unlock(&kf->mu);
 }
@@ -237,7 +230,6 @@ kv_fwd_job *kv_fwd_queue(kv_fwd *kf, kv_fwd_recs *h,
 	}
 	h->refs++;
 	j->seq = ++kf->seq;
-	q->queued = j->seq;
 	if (q->tail)
 		q->tail->next = j;
 	else
@@ -293,13 +285,7 @@ int kv_fwd_drain(kv_fwd *kf, unsigned timeout_ms)
 	uint64_t upto;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	mclock_deadline(&end, timeout_ms);
 	pthread_mutex_lock(&kf->mu);
 	upto = kf->seq;
 	while (!drained(kf, upto) && rc == 0)

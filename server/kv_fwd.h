@@ -44,13 +44,11 @@ int kv_fwd_new(kv_fwd_send_fn send, void *arg, kv_fwd **out);
 void kv_fwd_free(kv_fwd *kf);
 
 /* The records of one apply, shared by its jobs; the caller holds one
- * reference.  kv_fwd_recs_own: h frees the records (a
- * store_applied's) with its last reference; otherwise they stay the
- * caller's, who must then see every job done (kv_fwd_wait) before it
- * frees them. */
+ * reference and ends it with kv_fwd_recs_put.  own 1: h frees the
+ * records (a store_applied's) with its last reference; own 0: they stay
+ * the caller's, who must then have seen every job done (kv_fwd_wait). */
 kv_fwd_recs *kv_fwd_recs_new(const store_rec *recs, size_t n);
-void kv_fwd_recs_own(kv_fwd *kf, kv_fwd_recs *h);
-void kv_fwd_recs_put(kv_fwd *kf, kv_fwd_recs *h);
+void kv_fwd_recs_put(kv_fwd *kf, kv_fwd_recs *h, int own);
 
 /* Queue the records idx[0..n) (copied) of h for peer (id, addr);
  * NULL when out of memory.  The caller holds the job until

@@ -1217,7 +1217,7 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 		kv_fwd_room(kn->fwd);
 	rc = store_apply_collect_hooked(kn->local, b, n, &ap, &hooks);
 	if (rc < 0) {
-		kv_fwd_recs_put(kn->fwd, fa.h); /* the store freed them */
+		kv_fwd_recs_put(kn->fwd, fa.h, 0); /* the store freed them */
 		return rc;
 	}
 	if (versions) {
@@ -1245,12 +1245,10 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 		*failed = ap.failed;
 	if (rc == 0)
 		rc = ap.failed_rc;
-	if (fa.h) { /* the queued forwards free ap's records */
-		kv_fwd_recs_own(kn->fwd, fa.h);
-		kv_fwd_recs_put(kn->fwd, fa.h);
-	} else {
+	if (fa.h) /* the queued forwards free ap's records */
+		kv_fwd_recs_put(kn->fwd, fa.h, 1);
+	else
 		store_applied_free(&ap);
-	}
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "keys.h"
+#include "mclock.h"
 #include "magma_peer.h"
 #include "merr.h"
 #include "mlog.h"
@@ -891,16 +892,6 @@ static int self_listed(kv_net *kn)
 	return in;
 }
 
-static void deadline(struct timespec *ts, unsigned ms)
-{
-	uint64_t ns;
-
-	clock_gettime(CLOCK_REALTIME, ts);
-	ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
-	ts->tv_sec += (time_t)(ns / 1000000000u);
-	ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
 /* After a pass: serve again when the catch-up it was is over.  Under
  * rp->mu; *again_ms set when a repair_missed catch-up must run again. */
 static void end_catch_up(repair *rp, int catch_up, int missed, uint64_t gen,
@@ -972,7 +963,7 @@ static void *repair_main(void *arg)
 		rp->catch_up = 0;
 		if (missed && rp->missed_wait_ms) {
 			/* Let the others see this node again first. */
-			deadline(&ts, rp->missed_wait_ms);
+			mclock_deadline(&ts, rp->missed_wait_ms);
 			rp->missed_wait_ms = 0;
 			while (!rp->stop && gen == rp->missed_gen &&
 			       pthread_cond_timedwait(&rp->cv, &rp->mu, &ts) ==
@@ -1041,7 +1032,7 @@ static void *repair_main(void *arg)
 			rp->passes++;
 		}
 		if (again_ms) {
-			deadline(&ts, again_ms);
+			mclock_deadline(&ts, again_ms);
 		} else {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += rp->interval_s;
