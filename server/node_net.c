@@ -69,7 +69,7 @@ int node_net_open(struct magmad *d)
 {
 	kv_net_config nc;
 	store_config sc;
-	int rc;
+	int rc, is_new;
 
 	/* start_peer parses it too, later: the data path needs it now. */
 	rc = peer_id_parse(d->cfg.node_id, d->node_id);
@@ -105,9 +105,10 @@ int node_net_open(struct magmad *d)
 		        magma_strerror(rc));
 		return rc;
 	}
-	kv_net_set_serving(d->net, node_net_network_is_new(d));
+	is_new = node_net_network_is_new(d);
+	kv_net_set_serving(d->net, is_new);
 	/* Until the start-up catch-up is over (repair.c end_catch_up). */
-	store_set_restart_ties(d->store, !node_net_network_is_new(d));
+	store_set_restart_ties(d->store, !is_new);
 	return 0;
 }
 
