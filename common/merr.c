@@ -41,6 +41,7 @@ static const char *const merr_text[] = {
 	[-MAGMA_ELOOP] = "too many levels of forwarding",
 	[-MAGMA_EJUKEBOX] = "try again later",
 	[-MAGMA_ERANGE] = "value out of range",
+	[-MAGMA_EREMOTE] = "not held by this node",
 };
 
 const char *magma_strerror(int err)

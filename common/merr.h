@@ -45,7 +45,8 @@ enum magma_err {
 	MAGMA_ELOOP = -33,      /* too many levels of forwarding */
 	MAGMA_EJUKEBOX = -34,   /* try again later */
 	MAGMA_ERANGE = -35,     /* value out of range */
-	MAGMA_E_LAST = -36
+	MAGMA_EREMOTE = -36,    /* not this node's copy to serve: ask others */
+	MAGMA_E_LAST = -37
 };
 
 /* Human-readable text for a MAGMA_E* code; never NULL, static storage. */

@@ -168,13 +168,29 @@ int fs_readlink(fs *f, const fs_cred *c, const fs_ref *ref, char **target,
  * as zeros. */
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
             uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr);
-/* fs_read into *bufp, a malloc'd buffer of count bytes, which fs may
- * swap for another malloc'd buffer of at least count bytes holding the
- * data (a prefetched range: no copy); the caller frees whichever *bufp
- * holds at the end, the other is fs's. */
-int fs_read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-                 uint32_t count, void **bufp, uint32_t *got, int *eof,
+/* The bytes of a READ, as fs_read_data leaves them: seg[0..nseg) in
+ * order, *got bytes in all, valid until fs_rdata_free.  They are read in
+ * place from this node's store when its copy is the one to read (the
+ * file's primary, or a backup whose copy is current): nothing copied,
+ * and the store keeps those pages (view) until then, so free it as
+ * soon as the bytes are sent.  Otherwise they are in buf (malloc'd). */
+#define FS_RSEG_MAX 40
+typedef struct fs_seg {
+	const void *p;
+	uint32_t len;
+} fs_seg;
+typedef struct fs_rdata {
+	fs_seg seg[FS_RSEG_MAX];
+	size_t nseg;
+	void *buf;
+	struct store_view *view;
+} fs_rdata;
+/* fs_read, the bytes left in *d (zeroed first; fs_rdata_free it
+ * whatever is returned). */
+int fs_read_data(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                 uint32_t count, fs_rdata *d, uint32_t *got, int *eof,
                  fs_attr *attr);
+void fs_rdata_free(fs_rdata *d);
 /* *committed: the stability actually reached (enum fs_stable). */
 int fs_write(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
              const void *data, uint32_t len, int stable, int *committed,

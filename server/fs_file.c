@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fs_internal.h"
+#include "store/store.h"
 #include "merr.h"
 #include "mlog.h"
 
@@ -129,122 +130,230 @@ static int file_check(const fs_node *n)
 	return n->rec.type == FS_REG ? 0 : MAGMA_EINVAL;
 }
 
-/* [off, off+len) of the file from the chunks it spans, read with one
- * kv_read_many (a file's chunks share its home key) witnessed by ver,
- * the version of the flare record the caller read: every change of the
- * file's data puts that record in the same batch, so a copy holding it
- * at ver holds the data of then.  Zeros where not stored.  *ahead: a
- * READ that reads on would gain from read-ahead, because the data came
- * from another node, or from this node's backup copy after the flare's
- * round trip to the primary (overlapped by the next range then). */
-int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
-                   uint32_t len, uint8_t *buf, int *ahead)
+/* The reads of [off, off+len) of a file (len > 0): one per chunk it
+ * spans, each into its place in buf (NULL: in place, kv_read_many_view),
+ * witnessed by ver, the version of the flare record the caller read:
+ * every change of the file's data puts that record in the same batch,
+ * so a copy holding it at ver holds the data of then.  A file's chunks
+ * share its home key: one kv_read_many reads them all. */
+typedef struct chunk_reads {
+	kv_read_req *q;
+	uint8_t (*subs)[FS_SUB_CHUNK_LEN];
+	size_t n;
+	uint8_t wsub[FS_SUB_FLARE_LEN];
+	kv_witness w;
+} chunk_reads;
+
+static int chunk_reads_new(chunk_reads *cr, const fs_ref *ref, uint64_t ver,
+                           uint64_t off, uint32_t len, uint8_t *buf)
 {
 	uint64_t first = off / FS_CHUNK;
-	size_t nq = len ? (size_t)((off + len - 1) / FS_CHUNK - first + 1) : 0;
-	kv_read_req *q = calloc(nq, sizeof(*q));
-	uint8_t(*subs)[FS_SUB_CHUNK_LEN] = calloc(nq, sizeof(*subs));
-	uint8_t wsub[FS_SUB_FLARE_LEN];
-	kv_witness w = { .sub = wsub, .sublen = sizeof(wsub), .ver = ver };
 	uint32_t done = 0;
-	int rc = 0;
 
-	*ahead = 0;
-	if (len == 0) /* nq 0: nothing to read (or allocated) */
-		goto out;
-	if (!q || !subs) {
-		rc = MAGMA_ENOMEM;
-		goto out;
-	}
-	fs_sub_flare(ref->id, wsub);
-	for (size_t i = 0; i < nq; i++) {
+	cr->n = (size_t)((off + len - 1) / FS_CHUNK - first + 1);
+	cr->q = calloc(cr->n, sizeof(*cr->q));
+	cr->subs = calloc(cr->n, sizeof(*cr->subs));
+	fs_sub_flare(ref->id, cr->wsub);
+	cr->w = (kv_witness){ .sub = cr->wsub,
+		              .sublen = sizeof(cr->wsub),
+		              .ver = ver };
+	if (!cr->q || !cr->subs)
+		return MAGMA_ENOMEM;
+	for (size_t i = 0; i < cr->n; i++) {
 		uint64_t pos = off + done;
 		uint32_t step = FS_CHUNK - (uint32_t)(pos % FS_CHUNK);
 
 		if (step > len - done)
 			step = len - done;
-		fs_sub_chunk(ref->id, first + i, subs[i]);
-		q[i].sub = subs[i];
-		q[i].sublen = FS_SUB_CHUNK_LEN;
-		q[i].off = pos % FS_CHUNK;
-		q[i].len = step;
-		q[i].buf = buf + done;
+		fs_sub_chunk(ref->id, first + i, cr->subs[i]);
+		cr->q[i].sub = cr->subs[i];
+		cr->q[i].sublen = FS_SUB_CHUNK_LEN;
+		cr->q[i].off = pos % FS_CHUNK;
+		cr->q[i].len = step;
+		cr->q[i].buf = buf ? buf + done : NULL;
 		done += step;
 	}
-	rc = kv_read_many(f->kv, ref->home, &w, q, nq);
-	for (size_t i = 0; rc == 0 && i < nq; i++) {
-		if (q[i].rc == MAGMA_ENOENT)
-			q[i].got = 0; /* a hole */
-		else if (q[i].rc != 0)
-			rc = q[i].rc;
-		if (rc == 0 && q[i].got < q[i].len)
-			memset((uint8_t *)q[i].buf + q[i].got, 0,
-			       q[i].len - q[i].got);
+	return 0;
+}
+
+/* The reads' outcome as one: an absent chunk is a hole (no bytes). */
+static int chunk_reads_rc(chunk_reads *cr)
+{
+	for (size_t i = 0; i < cr->n; i++) {
+		if (cr->q[i].rc == MAGMA_ENOENT)
+			cr->q[i].got = 0;
+		else if (cr->q[i].rc != 0)
+			return cr->q[i].rc;
 	}
-	*ahead = !w.here || w.witnessed;
-out:
-	free(q);
-	free(subs);
+	return 0;
+}
+
+static void chunk_reads_free(chunk_reads *cr)
+{
+	free(cr->q);
+	free(cr->subs);
+}
+
+/* [off, off+len) of the file into buf, zeros where not stored.
+ * *ahead: a READ that reads on would gain from read-ahead, because the
+ * data came from another node, or from this node's backup copy after
+ * the flare's round trip to the primary (overlapped by the next range
+ * then). */
+int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
+                   uint32_t len, uint8_t *buf, int *ahead)
+{
+	chunk_reads cr;
+	int rc;
+
+	*ahead = 0;
+	if (len == 0)
+		return 0;
+	if ((rc = chunk_reads_new(&cr, ref, ver, off, len, buf)) == 0 &&
+	    (rc = kv_read_many(f->kv, ref->home, &cr.w, cr.q, cr.n)) == 0 &&
+	    (rc = chunk_reads_rc(&cr)) == 0) {
+		for (size_t i = 0; i < cr.n; i++)
+			if (cr.q[i].got < cr.q[i].len)
+				memset((uint8_t *)cr.q[i].buf + cr.q[i].got, 0,
+				       cr.q[i].len - cr.q[i].got);
+		*ahead = !cr.w.here || cr.w.witnessed;
+	}
+	chunk_reads_free(&cr);
 	return rc;
 }
 
-/* fs_read with the buffer hand-over of fs_read_into when cap (the
- * room of *bufp) allows it. */
-static int read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-                     uint32_t count, uint8_t **bufp, uint32_t cap,
-                     uint32_t *got, int *eof, fs_attr *attr)
-{
-	fs_node n;
-	uint32_t want;
-	int rc = fs_node_get(f, ref, &n), hit, ahead = 0;
+/* What a hole, or the part of a chunk past its stored bytes, reads as. */
+static const uint8_t zeros[FS_CHUNK];
 
+/* [off, off+len) of file n (len > 0) in place into d's segments, when
+ * this node's copy is the one to read: MAGMA_EREMOTE (or another error)
+ * and nothing held when not. */
+static int chunks_view(fs *f, const fs_node *n, uint64_t off, uint32_t len,
+                       fs_rdata *d)
+{
+	chunk_reads cr;
+	int rc = chunk_reads_new(&cr, &n->ref, n->ver, off, len, NULL);
+
+	/* a chunk's bytes and a zero tail each: more can only be copied */
+	if (rc == 0 && 2 * cr.n > FS_RSEG_MAX)
+		rc = MAGMA_EREMOTE;
+	if (rc == 0)
+		rc = kv_read_many_view(f->kv, n->ref.home, &cr.w, cr.q, cr.n,
+		                       &d->view);
+	if (rc == 0)
+		rc = chunk_reads_rc(&cr);
+	for (size_t i = 0; rc == 0 && i < cr.n; i++) {
+		const kv_read_req *q = &cr.q[i];
+
+		if (q->got)
+			d->seg[d->nseg++] =
+			        (fs_seg){ .p = q->at, .len = (uint32_t)q->got };
+		if (q->got < q->len)
+			d->seg[d->nseg++] =
+			        (fs_seg){ .p = zeros,
+				          .len = (uint32_t)(q->len - q->got) };
+	}
+	if (rc && d->view) {
+		store_view_end(d->view);
+		d->view = NULL;
+		d->nseg = 0;
+	}
+	chunk_reads_free(&cr);
+	return rc;
+}
+
+/* A READ of count bytes at off, up to its first byte: the file read
+ * into *n and checked, *want the bytes there are to read (0: none,
+ * *eof already the answer). */
+static int read_start(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                      uint32_t count, fs_node *n, uint32_t *want, int *eof,
+                      fs_attr *attr)
+{
+	int rc = fs_node_get(f, ref, n);
+
+	*want = 0;
+	*eof = 0;
 	if (rc)
 		return rc;
-	fs_attr_of(&n, attr);
-	if ((rc = file_check(&n)) ||
-	    (rc = fs_perm_data(c, &n.rec, FS_MAY_READ)))
+	fs_attr_of(n, attr);
+	if ((rc = file_check(n)) ||
+	    (rc = fs_perm_data(c, &n->rec, FS_MAY_READ)))
 		return rc;
-	if (off >= n.rec.size) {
-		*got = 0;
+	if (off >= n->rec.size) {
 		*eof = 1;
 		return 0;
 	}
-	want = n.rec.size - off < count ? (uint32_t)(n.rec.size - off) : count;
-	if (want == 0) { /* a zero-count READ */
-		*got = 0;
-		*eof = 0;
-		return 0;
-	}
-	hit = fs_ra_take(f, &n, off, want, bufp, cap);
-	if (!hit)
-		rc = fs_chunks_read(f, &n.ref, n.ver, off, want, *bufp, &ahead);
-	if (rc)
-		return rc;
-	/* Fetch the next ranges meanwhile, where that pays. */
-	if (hit || ahead)
-		fs_ra_after(f, &n, off, want);
-	*got = want;
-	*eof = off + want >= n.rec.size;
+	*want = n->rec.size - off < count ? (uint32_t)(n->rec.size - off)
+	                                  : count;
+	*eof = *want && off + *want >= n->rec.size; /* 0 for a zero count */
 	return 0;
+}
+
+/* [off, off+want) of n copied into *bufp, from a prefetch when one has
+ * it (swapped in whole when cap, the room of *bufp, allows: see
+ * fs_ra_take); then the next ranges are fetched where that pays. */
+static int read_copy(fs *f, const fs_node *n, uint64_t off, uint32_t want,
+                     uint8_t **bufp, uint32_t cap)
+{
+	int ahead = 0, rc = 0, hit = fs_ra_take(f, n, off, want, bufp, cap);
+
+	if (!hit)
+		rc = fs_chunks_read(f, &n->ref, n->ver, off, want, *bufp,
+		                    &ahead);
+	if (rc == 0 && (hit || ahead))
+		fs_ra_after(f, n, off, want);
+	return rc;
 }
 
 int fs_read(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
             uint32_t count, void *buf, uint32_t *got, int *eof, fs_attr *attr)
 {
+	fs_node n;
+	uint32_t want;
 	uint8_t *b = buf;
+	int rc = read_start(f, c, ref, off, count, &n, &want, eof, attr);
 
-	return read_into(f, c, ref, off, count, &b, 0, got, eof, attr);
+	if (rc == 0 && want)
+		rc = read_copy(f, &n, off, want, &b, 0);
+	*got = rc ? 0 : want;
+	return rc;
 }
 
-int fs_read_into(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
-                 uint32_t count, void **bufp, uint32_t *got, int *eof,
+int fs_read_data(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,
+                 uint32_t count, fs_rdata *d, uint32_t *got, int *eof,
                  fs_attr *attr)
 {
-	uint8_t *b = *bufp;
-	int rc = read_into(f, c, ref, off, count, &b, count, got, eof, attr);
+	fs_node n;
+	uint32_t want;
+	int rc;
 
-	*bufp = b;
-	return rc;
+	memset(d, 0, sizeof(*d));
+	*got = 0;
+	rc = read_start(f, c, ref, off, count, &n, &want, eof, attr);
+	if (rc || want == 0)
+		return rc;
+	/* In place, or else copied: from a prefetch or from the owners. */
+	if (chunks_view(f, &n, off, want, d) != 0) {
+		uint8_t *b = malloc(want);
+
+		if (!b)
+			return MAGMA_ENOMEM;
+		rc = read_copy(f, &n, off, want, &b, want);
+		d->buf = b; /* maybe a prefetch's, swapped in */
+		if (rc)
+			return rc;
+		d->seg[0] = (fs_seg){ .p = b, .len = want };
+		d->nseg = 1;
+	}
+	*got = want;
+	return 0;
+}
+
+void fs_rdata_free(fs_rdata *d)
+{
+	if (d->view)
+		store_view_end(d->view);
+	free(d->buf);
+	memset(d, 0, sizeof(*d));
 }
 
 /* ---- WRITE ---- */

@@ -747,18 +747,27 @@ void kv_net_behind_clear(kv_net *kn, uint64_t gen)
 	pthread_mutex_unlock(&kn->mu);
 }
 
+/* reqs from this node's store, in place into *view when view is not
+ * NULL (else copied); check: by the witness, as a backup. */
 static int readm_here(kv_net *kn, const uint8_t key[KV_KEY_LEN], kv_witness *w,
-                      kv_read_req *reqs, size_t n, int check)
+                      kv_read_req *reqs, size_t n, int check, store_view **view)
 {
 	uint64_t gen = __atomic_load_n(&kn->missed_gen, __ATOMIC_ACQUIRE);
-	int rc = store_read_many(kn->local, key, check ? w : NULL, reqs, n);
+	const kv_witness *cw = check ? w : NULL;
+	int rc = view ? store_read_many_view(kn->local, key, cw, reqs, n, view)
+	              : store_read_many(kn->local, key, cw, reqs, n);
 
 	/* A backup's copy found behind a forward (before or during the
 	 * read), or no longer serving: its witness proves nothing. */
 	if (rc == 0 && check &&
 	    (gen != __atomic_load_n(&kn->missed_gen, __ATOMIC_ACQUIRE) ||
-	     !kv_net_serving(kn) || key_behind(kn, key)))
+	     !kv_net_serving(kn) || key_behind(kn, key))) {
 		rc = MAGMA_ECONFLICT;
+		if (view) {
+			store_view_end(*view);
+			*view = NULL;
+		}
+	}
 
 	if (rc == 0) {
 		if (w) {
@@ -772,11 +781,13 @@ static int readm_here(kv_net *kn, const uint8_t key[KV_KEY_LEN], kv_witness *w,
 
 /* From the primary, then each backup in order (as read_run); but a
  * backup that is this node serves them itself when its copy passes the
- * witness, which saves moving the bytes between nodes. */
-static int net_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
-                         kv_read_req *reqs, size_t n)
+ * witness, which saves moving the bytes between nodes.  With view (in
+ * place), only this node's copy: MAGMA_EREMOTE where another's would be
+ * read. */
+static int read_many_from(kv_net *kn, const uint8_t key[KV_KEY_LEN],
+                          kv_witness *w, kv_read_req *reqs, size_t n,
+                          store_view **view)
 {
-	kv_net *kn = net_of(k);
 	const owner *order[RING_R_MAX];
 	long deadline = now_ms() + (long)kn->timeout_ms;
 	route r;
@@ -784,17 +795,20 @@ static int net_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
 	int rc = route_key(kn, key, 0, &r);
 
 	if (rc < 0 || r.local_only)
-		return rc < 0 ? rc : readm_here(kn, key, w, reqs, n, 0);
+		return rc < 0 ? rc : readm_here(kn, key, w, reqs, n, 0, view);
 	cnt = try_order(kn, &r, order);
 	for (size_t i = 1; w && i < cnt; i++)
-		if (order[i]->self && readm_here(kn, key, w, reqs, n, 1) == 0)
+		if (order[i]->self &&
+		    readm_here(kn, key, w, reqs, n, 1, view) == 0)
 			return 0;
 	rc = MAGMA_EUNAVAIL;
 	for (size_t i = 0; i < cnt; i++) {
 		peer_client *pc = NULL;
 
 		if (order[i]->self)
-			return readm_here(kn, key, w, reqs, n, 0);
+			return readm_here(kn, key, w, reqs, n, 0, view);
+		if (view)
+			return MAGMA_EREMOTE;
 		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
 			break;
 		if ((rc = kv_net_get_client(kn, order[i]->addr, 0, &pc)) < 0)
@@ -809,8 +823,23 @@ static int net_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
 		kv_net_suspect(kn, order[i]->id, rc);
 		rc = MAGMA_EUNAVAIL;
 	}
+	if (view)
+		return MAGMA_EREMOTE;
 	log_unavail(key, "read", rc);
 	return MAGMA_EUNAVAIL;
+}
+
+static int net_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
+                         kv_read_req *reqs, size_t n)
+{
+	return read_many_from(net_of(k), key, w, reqs, n, NULL);
+}
+
+static int net_read_many_view(kv *k, const uint8_t key[KV_KEY_LEN],
+                              kv_witness *w, kv_read_req *reqs, size_t n,
+                              store_view **view)
+{
+	return read_many_from(net_of(k), key, w, reqs, n, view);
 }
 
 /* ---- KV_APPLY encoding ---- */
@@ -1511,6 +1540,7 @@ static const struct kv_ops net_ops = {
 	.close = net_close,
 	.get_many = net_get_many,
 	.read_many = net_read_many,
+	.read_many_view = net_read_many_view,
 };
 
 /* ---- the KV_APPLY handler ---- */

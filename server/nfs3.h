@@ -99,6 +99,14 @@ int nfs3_lookup(rpc_req *req, void *args, void *res);
 int nfs3_access(rpc_req *req, void *args, void *res);
 int nfs3_readlink(rpc_req *req, void *args, void *res);
 int nfs3_read(rpc_req *req, void *args, void *res);
+/* READ's result: READ3res, with the bytes where fs_read_data left them
+ * (data_val stays NULL); its codec sends them from there and frees
+ * them after the send (nfs3_file.c). */
+typedef struct nfs3_read_res {
+	READ3res r;
+	fs_rdata d;
+} nfs3_read_res;
+bool_t nfs3_xdr_read_res(XDR *x, nfs3_read_res *w);
 int nfs3_write(rpc_req *req, void *args, void *res);
 /* WRITE's argument codec: the data decoded in place (nfs3_file.c). */
 bool_t nfs3_xdr_write_args(XDR *x, WRITE3args *a);

@@ -209,7 +209,9 @@ static const rpc_proc nfs3_procs[] = {
 	[NFSPROC3_ACCESS] = ROW("ACCESS", ACCESS3args, ACCESS3res, nfs3_access),
 	[NFSPROC3_READLINK] =
 	        ROW("READLINK", READLINK3args, READLINK3res, nfs3_readlink),
-	[NFSPROC3_READ] = ROW("READ", READ3args, READ3res, nfs3_read),
+	[NFSPROC3_READ] = { "READ", XP(xdr_READ3args), sizeof(READ3args),
+	                    XP(nfs3_xdr_read_res), sizeof(nfs3_read_res),
+	                    nfs3_read },
 	[NFSPROC3_WRITE] = { "WRITE", XP(nfs3_xdr_write_args),
 	                     sizeof(WRITE3args), XP(xdr_WRITE3res),
 	                     sizeof(WRITE3res), nfs3_write },

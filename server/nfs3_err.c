@@ -51,6 +51,7 @@ static const nfsstat3 nfs3_err_table[] = {
 	[-MAGMA_ELOOP] = NFS3ERR_IO,
 	[-MAGMA_EJUKEBOX] = NFS3ERR_JUKEBOX,
 	[-MAGMA_ERANGE] = NFS3ERR_INVAL,
+	[-MAGMA_EREMOTE] = NFS3ERR_IO,
 };
 
 _Static_assert(sizeof(nfs3_err_table) / sizeof(nfs3_err_table[0]) ==

@@ -16,36 +16,24 @@
 int nfs3_read(rpc_req *req, void *argp, void *resp)
 {
 	READ3args *args = argp;
-	READ3res *res = resp;
+	nfs3_read_res *w = resp;
+	READ3res *res = &w->r;
 	uint32_t count = args->count < NFS3_RTMAX ? args->count : NFS3_RTMAX;
 	uint32_t got = 0;
 	int eof = 0, err;
 	fs_ref ref;
 	fs_attr a;
-	char *buf = NULL;
 
-	memset(res, 0, sizeof(*res));
+	memset(w, 0, sizeof(*w));
 	memset(&a, 0, sizeof(a));
 	err = nfs3_fh_get(req, &args->file, &ref);
-	if (err < 0)
-		goto out;
-	/* One byte at least, so that a zero-count READ is not ENOMEM. */
-	buf = malloc(count ? count : 1);
-	if (buf == NULL) {
-		err = MAGMA_ENOMEM;
-		goto out;
-	}
-	{
-		void *b = buf; /* fs may hand back another buffer */
-		err = fs_read_into(req->fs, &req->cred, &ref, args->offset,
-		                   count, &b, &got, &eof, &a);
-		buf = b;
-	}
+	if (err == 0)
+		err = fs_read_data(req->fs, &req->cred, &ref, args->offset,
+		                   count, &w->d, &got, &eof, &a);
 	if (err == 0 && got > count)
 		err = MAGMA_EIO; /* fs broke its contract: never overrun */
 	if (err < 0 && a.type == FS_DIR)
 		err = MAGMA_EISDIR;
-out:
 	res->status = nfs3_stat(err);
 	if (err == 0) {
 		READ3resok *ok = &res->READ3res_u.resok;
@@ -53,14 +41,45 @@ out:
 		nfs3_post_op_attr(&a, &ok->file_attributes);
 		ok->count = got;
 		ok->eof = eof ? TRUE : FALSE;
-		ok->data.data_len = got;
-		ok->data.data_val = buf; /* freed with the result */
+		ok->data.data_len = got; /* the bytes: w->d's segments */
 	} else {
-		free(buf);
+		fs_rdata_free(&w->d);
 		nfs3_post_op_attr(a.type != 0 ? &a : NULL,
 		                  &res->READ3res_u.resfail.file_attributes);
 	}
 	return 0;
+}
+
+/* As rpcgen's xdr_READ3res, except that an encoded READ's data comes
+ * from the segments of w->d, each put on its own (rpc_server splices
+ * the long ones into the reply unread), and freeing frees them too.  A
+ * decoded result (a test's round trip) has no segments and owns its
+ * data_val as rpcgen's does. */
+bool_t nfs3_xdr_read_res(XDR *x, nfs3_read_res *w)
+{
+	static char pad[BYTES_PER_XDR_UNIT];
+	READ3resok *ok = &w->r.READ3res_u.resok;
+	u_int len = ok->data.data_len, sum = 0;
+
+	if (x->x_op == XDR_FREE)
+		fs_rdata_free(&w->d);
+	if (x->x_op != XDR_ENCODE || w->r.status != NFS3_OK ||
+	    ok->data.data_val != NULL)
+		return xdr_READ3res(x, &w->r);
+	for (size_t i = 0; i < w->d.nseg; i++)
+		sum += w->d.seg[i].len;
+	if (sum != len || !xdr_nfsstat3(x, &w->r.status) ||
+	    !xdr_post_op_attr(x, &ok->file_attributes) ||
+	    !xdr_count3(x, &ok->count) || !xdr_bool(x, &ok->eof) ||
+	    !xdr_u_int(x, &len))
+		return FALSE;
+	for (size_t i = 0; i < w->d.nseg; i++)
+		if (!XDR_PUTBYTES(x, (const char *)w->d.seg[i].p,
+		                  w->d.seg[i].len))
+			return FALSE;
+	return len % BYTES_PER_XDR_UNIT == 0 ||
+	       XDR_PUTBYTES(x, pad,
+	                    BYTES_PER_XDR_UNIT - len % BYTES_PER_XDR_UNIT);
 }
 
 /* WRITE3args as rpcgen's xdr_WRITE3args, except that the data is

@@ -467,7 +467,7 @@ static int peer_range_pull(rpc_req *req, void *args, void *res)
 /* KV_GET_MANY's result: the values point into the store's map (a
  * view), so they go out without being copied first; the view ends when
  * the result is freed, after the reply was sent, which takes at most
- * RPC_TLS_SEND_MS (a peer that stops reading does not keep the store
+ * RPC_SEND_MS (a peer that stops reading does not keep the store
  * from reusing pages for longer).  A decoded result (the asker's side,
  * and the fuzzer's round trip) has no view and owns its values as
  * rpcgen's does. */

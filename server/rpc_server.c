@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -572,6 +573,21 @@ static int reply_send(rpc_conn *c, size_t len)
 
 /* ---- connections ---- */
 
+/* In clear: a send that makes no progress for RPC_SEND_MS fails, and
+ * the connection is closed (the client reconnects and sends the call
+ * again).  A reply's bodies may hold store pages until sent (a READ's
+ * data read in place, nfs3_file.c; KV_GET_MANY's, peer_srv.c): a client
+ * that stopped reading must not hold them for long. */
+static int conn_send_timeout(rpc_conn *c)
+{
+	struct timeval tv = { .tv_sec = RPC_SEND_MS / 1000,
+		              .tv_usec = (RPC_SEND_MS % 1000) * 1000 };
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return merr_from_errno(errno);
+	return 0;
+}
+
 /* TLS: the handshake, in the connection's own thread so that a slow or
  * silent peer never holds up accept.  The session gets a duplicate of
  * fd: rpc_server_stop's shutdown(fd) still reaches the socket, and fd
@@ -589,11 +605,10 @@ static int conn_tls(rpc_conn *c)
 		c->t = NULL;
 		return rc;
 	}
-	/* A reply must drain within RPC_TLS_SEND_MS: a reply's bodies may
-	 * pin store pages until sent (KV_GET_MANY, peer_srv.c), and a peer
-	 * that stopped reading must not pin them for long.  Between calls
-	 * peers keep connections open: wait tls_idle_ms for the next. */
-	rc = transport_set_timeout(c->t, RPC_TLS_SEND_MS);
+	/* A reply must drain within RPC_SEND_MS (see conn_send_timeout).
+	 * Between calls peers keep connections open: wait tls_idle_ms for
+	 * the next. */
+	rc = transport_set_timeout(c->t, RPC_SEND_MS);
 	if (rc == 0)
 		rc = transport_set_read_timeout(c->t, s->cfg.tls_idle_ms);
 	return rc;
@@ -609,7 +624,8 @@ static void *conn_main(void *arg)
 
 	transport_peer_text(c->fd, who, sizeof(who));
 	LOG_D("connection from %s", who);
-	if (s->cfg.transport == RPC_SERVER_TLS && conn_tls(c) < 0)
+	if (s->cfg.transport == RPC_SERVER_TLS ? conn_tls(c) < 0
+	                                       : conn_send_timeout(c) < 0)
 		goto out;
 	c->outcap = RPC_REPLY_MIN;
 	c->out = malloc(RPC_RECMARK_LEN + c->outcap);

@@ -27,7 +27,7 @@ enum rpc_server_transport {
 
 #define RPC_TLS_HANDSHAKE_MS 10000   /* default tls_handshake_ms */
 #define RPC_TLS_IDLE_MS (15 * 60000) /* default tls_idle_ms */
-#define RPC_TLS_SEND_MS 10000        /* longest blocking send of a reply */
+#define RPC_SEND_MS 10000 /* longest send of a reply without progress */
 
 typedef struct rpc_server_config {
 	const char *addr; /* numeric IPv4/IPv6 address to bind */

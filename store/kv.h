@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merr.h"
+
+struct store_view; /* store.h: values held in place */
+
 #define KV_KEY_LEN 20         /* ring key: HMAC-SHA1 sized */
 #define KV_SUB_MAX 64         /* longest sub key */
 #define KV_VAL_MAX (1u << 20) /* longest value (a chunk plus header) */
@@ -100,6 +104,7 @@ typedef struct kv_read_req {
 	void *buf;
 	int rc;
 	size_t got;
+	const void *at; /* out: where the got bytes are (read_many_view) */
 } kv_read_req;
 
 /* What lets any copy of a ring key serve reads, not only the first
@@ -163,6 +168,17 @@ struct kv_ops {
 	 * over read. */
 	int (*read_many)(kv *, const uint8_t key[KV_KEY_LEN], kv_witness *w,
 	                 kv_read_req *reqs, size_t n);
+	/* read_many without copying, when this node's own copy is the one
+	 * read_many would read (this node is the primary, or a backup
+	 * whose copy passes the witness): buf is not used, each req's at
+	 * points at its got bytes inside this node's store map, held
+	 * until store_view_end(*view).  MAGMA_EREMOTE, and nothing held,
+	 * when read_many would read another node's copy: the caller then
+	 * calls read_many.  *view is set only when 0 is returned.  May be
+	 * NULL (kv_read_many_view then answers MAGMA_EREMOTE). */
+	int (*read_many_view)(kv *, const uint8_t key[KV_KEY_LEN],
+	                      kv_witness *w, kv_read_req *reqs, size_t n,
+	                      struct store_view **view);
 };
 
 struct kv {
@@ -240,6 +256,17 @@ static inline int kv_read_many(kv *k, const uint8_t key[KV_KEY_LEN],
 		                          &reqs[i].got);
 	}
 	return 0;
+}
+static inline int kv_read_many_view(kv *k, const uint8_t key[KV_KEY_LEN],
+                                    kv_witness *w, kv_read_req *reqs, size_t n,
+                                    struct store_view **view)
+{
+	*view = NULL;
+	if (w)
+		w->here = w->witnessed = 0;
+	if (!k->ops->read_many_view)
+		return MAGMA_EREMOTE;
+	return k->ops->read_many_view(k, key, w, reqs, n, view);
 }
 /* kv_sync's answer when some write applied KV_UNSTABLE since the last
  * kv_sync may have been lost (an owner that took it restarted or does

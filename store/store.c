@@ -388,14 +388,16 @@ out:
 	return rc;
 }
 
-int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
-                    const kv_witness *w, kv_read_req *reqs, size_t n)
+/* reqs under key in txn, after the witness check: each copied into its
+ * buf, or, in place (buf NULL), pointed at inside the map. */
+static int read_many_txn(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
+                         const kv_witness *w, kv_read_req *reqs, size_t n,
+                         int in_place)
 {
-	MDB_txn *txn = NULL;
 	store_raw r;
-	int rc = store_read_begin(s, &txn);
+	int rc = 0;
 
-	if (rc == 0 && w) {
+	if (w) {
 		rc = live_get(s, txn, key, w->sub, w->sublen, &r);
 		if (rc == MAGMA_ENOENT || (rc == 0 && r.ver != w->ver))
 			rc = MAGMA_ECONFLICT;
@@ -404,16 +406,44 @@ int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
 		kv_read_req *q = &reqs[i];
 
 		q->got = 0;
-		q->rc = q->len && !q->buf
+		q->at = NULL;
+		q->rc = q->len && !q->buf && !in_place
 		                ? MAGMA_EINVAL
 		                : live_get(s, txn, key, q->sub, q->sublen, &r);
 		if (q->rc == 0 && q->off < r.vallen) {
 			q->got = r.vallen - q->off < q->len ? r.vallen - q->off
 			                                    : q->len;
-			memcpy(q->buf, r.val + q->off, q->got);
+			q->at = (const uint8_t *)r.val + q->off;
+			if (!in_place)
+				memcpy(q->buf, q->at, q->got);
 		}
 	}
+	return rc;
+}
+
+int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
+                    const kv_witness *w, kv_read_req *reqs, size_t n)
+{
+	MDB_txn *txn = NULL;
+	int rc = store_read_begin(s, &txn);
+
+	if (rc == 0)
+		rc = read_many_txn(s, txn, key, w, reqs, n, 0);
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_read_many_view(store *s, const uint8_t key[KV_KEY_LEN],
+                         const kv_witness *w, kv_read_req *reqs, size_t n,
+                         store_view **view)
+{
+	int rc = store_view_begin(s, view);
+
+	if (rc == 0 &&
+	    (rc = read_many_txn(s, (*view)->txn, key, w, reqs, n, 1))) {
+		store_view_end(*view);
+		*view = NULL;
+	}
 	return rc;
 }
 
@@ -422,6 +452,17 @@ static int local_read_many(kv *k, const uint8_t key[KV_KEY_LEN], kv_witness *w,
                            kv_read_req *reqs, size_t n)
 {
 	int rc = store_read_many(kv_store(k), key, NULL, reqs, n);
+
+	if (rc == 0 && w)
+		w->here = 1;
+	return rc;
+}
+
+static int local_read_many_view(kv *k, const uint8_t key[KV_KEY_LEN],
+                                kv_witness *w, kv_read_req *reqs, size_t n,
+                                store_view **view)
+{
+	int rc = store_read_many_view(kv_store(k), key, NULL, reqs, n, view);
 
 	if (rc == 0 && w)
 		w->here = 1;
@@ -866,6 +907,7 @@ static const struct kv_ops local_ops = {
 	.get = local_get,
 	.read = local_read,
 	.read_many = local_read_many,
+	.read_many_view = local_read_many_view,
 	.apply = local_apply,
 	.scan = local_scan,
 	.sync = local_sync,

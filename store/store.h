@@ -104,6 +104,12 @@ void store_view_end(store_view *v);
  * absent). */
 int store_read_many(store *s, const uint8_t key[KV_KEY_LEN],
                     const kv_witness *w, kv_read_req *reqs, size_t n);
+/* store_read_many without copying: each req with bytes gets at, where
+ * they are inside the map (buf is not used), valid until
+ * store_view_end(*view).  *view is set only when 0 is returned. */
+int store_read_many_view(store *s, const uint8_t key[KV_KEY_LEN],
+                         const kv_witness *w, kv_read_req *reqs, size_t n,
+                         store_view **view);
 
 /* Named metadata, e.g. "boot_count".  Values up to 256 bytes. */
 int store_meta_get(store *s, const char *name, void *buf, size_t buflen,

@@ -1474,9 +1474,30 @@ static fs *front_elsewhere(void)
 	return fa;
 }
 
+/* fs_read_data as U1, its bytes gathered into buf: *inplace when they
+ * were read in place (a store view), not copied. */
+static int rdata(fs *f, const fs_ref *r, uint64_t off, uint32_t n, uint8_t *buf,
+                 uint32_t *got, int *eof, int *inplace)
+{
+	fs_rdata d;
+	uint32_t at = 0;
+	int rc = fs_read_data(f, &U1, r, off, n, &d, got, eof, NULL);
+
+	for (size_t i = 0; rc == 0 && i < d.nseg; i++) {
+		memcpy(buf + at, d.seg[i].p, d.seg[i].len);
+		at += d.seg[i].len;
+	}
+	if (rc == 0)
+		CU_ASSERT_EQUAL(at, *got);
+	*inplace = d.view != NULL;
+	fs_rdata_free(&d);
+	return rc;
+}
+
 /* A READ of several chunks through the store's read_many (one
- * transaction) and through the per-chunk loop give the same bytes:
- * data, holes, a short last chunk, unaligned offsets. */
+ * transaction), through the per-chunk loop, and in place (the NFS
+ * READ's way, fs_read_data) give the same bytes: data, holes, a short
+ * last chunk, unaligned offsets. */
 static void test_chunks_read(void)
 {
 	fs_ref d = testdir("chunks"), f;
@@ -1486,7 +1507,7 @@ static void test_chunks_read(void)
 		                         2 * FS_CHUNK + 5 };
 	fs *fa = front_elsewhere();
 	uint32_t ga, gb;
-	int ea, eb;
+	int ea, eb, inplace;
 
 	CU_ASSERT_FATAL(data && a && b && fa);
 	memset(data, 0, size);
@@ -1509,12 +1530,50 @@ static void test_chunks_read(void)
 		CU_ASSERT(ga == n && gb == n && ea == 1 && eb == 1);
 		CU_ASSERT(memcmp(a, data + offs[i], n) == 0);
 		CU_ASSERT(memcmp(b, data + offs[i], n) == 0);
+		/* in place from this store; copied from "elsewhere" */
+		memset(a, 0xcc, size);
+		CU_ASSERT_EQUAL(
+		        rdata(tf, &f, offs[i], n + 100, a, &ga, &ea, &inplace),
+		        0);
+		CU_ASSERT(ga == n && ea == 1 && inplace);
+		CU_ASSERT(memcmp(a, data + offs[i], n) == 0);
+		memset(b, 0xbb, size);
+		CU_ASSERT_EQUAL(
+		        rdata(fa, &f, offs[i], n + 100, b, &gb, &eb, &inplace),
+		        0);
+		CU_ASSERT(gb == n && eb == 1 && !inplace);
+		CU_ASSERT(memcmp(b, data + offs[i], n) == 0);
 	}
+	/* bytes read in place stay those of the READ's moment while a
+	 * WRITE changes them (the view holds its snapshot) */
+	{
+		fs_rdata dd;
+		uint8_t x[64];
+
+		CU_ASSERT_EQUAL_FATAL(
+		        fs_read_data(tf, &U1, &f, 10, 64, &dd, &ga, &ea, NULL),
+		        0);
+		CU_ASSERT(dd.view != NULL && dd.nseg == 1 && ga == 64);
+		memset(x, 0x77, sizeof(x));
+		CU_ASSERT_EQUAL(wr(&U1, &f, 0, x, sizeof(x)), 0);
+		CU_ASSERT(memcmp(dd.seg[0].p, data + 10, 64) == 0);
+		fs_rdata_free(&dd);
+		CU_ASSERT_EQUAL(rdata(tf, &f, 10, 64, a, &ga, &ea, &inplace),
+		                0);
+		CU_ASSERT(ga == 64 && memcmp(a, x, 54) == 0 &&
+		          memcmp(a + 54, data + 64, 10) == 0);
+		memcpy(data, x, sizeof(x));
+	}
+	/* past the end: nothing, and the end of the file */
+	CU_ASSERT_EQUAL(rdata(tf, &f, size + 5, 10, a, &ga, &ea, &inplace), 0);
+	CU_ASSERT(ga == 0 && ea == 1 && !inplace);
 	/* a zero-count READ: nothing, not the end of the file */
 	CU_ASSERT_EQUAL(rd(&U1, &f, 1, 0, a, &ga, &ea), 0);
 	CU_ASSERT(ga == 0 && ea == 0);
 	CU_ASSERT_EQUAL(fs_read(fa, &U1, &f, 0, 0, b, &gb, &eb, NULL), 0);
 	CU_ASSERT(gb == 0 && eb == 0);
+	CU_ASSERT_EQUAL(rdata(tf, &f, 1, 0, a, &ga, &ea, &inplace), 0);
+	CU_ASSERT(ga == 0 && ea == 0 && !inplace);
 	fs_close(fa);
 	free(data);
 	free(a);
@@ -1547,16 +1606,15 @@ static void test_read_ahead(void)
 				CU_ASSERT_EQUAL(
 				        wr(&U1, &f, off, data + off, 100), 0);
 			}
-			/* round 0 as NFS READ does it, the buffer swapped
-			 * for a prefetched one where it can be */
+			/* round 0 as NFS READ does it, a prefetched buffer
+			 * taken whole where it can be */
 			memset(b, 0xee, step);
 			if (round == 0) {
-				void *v = b;
-				CU_ASSERT_EQUAL(fs_read_into(fa, &U1, &f, off,
-				                             step, &v, &got,
-				                             &eof, NULL),
+				int inplace;
+				CU_ASSERT_EQUAL(rdata(fa, &f, off, step, b,
+				                      &got, &eof, &inplace),
 				                0);
-				b = v;
+				CU_ASSERT(!inplace);
 			} else {
 				CU_ASSERT_EQUAL(fs_read(fa, &U1, &f, off, step,
 				                        b, &got, &eof, NULL),

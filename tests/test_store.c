@@ -552,6 +552,52 @@ static void test_read_many(void)
 	store_close(s);
 }
 
+/* store_read_many_view: the same reads in place (at, into the map, no
+ * buf needed), held by the view across later writes; a failed witness
+ * holds nothing. */
+static void test_read_many_view(void)
+{
+	store *s = open_at(NULL, 0);
+	kv *k = store_kv(s);
+	uint8_t kb[KV_KEY_LEN];
+	kv_read_req q[3] = {
+		{ .sub = "a", .sublen = 1, .off = 2, .len = 8 },
+		{ .sub = "b", .sublen = 1, .off = 0, .len = 8 },
+		{ .sub = "c", .sublen = 1, .off = 5, .len = 8 },
+	};
+	kv_witness w = { .sub = "w", .sublen = 1 };
+	store_view *v = NULL;
+
+	mkkey(kb, 9);
+	CU_ASSERT_EQUAL(put1(k, 9, "a", "0123456789", 10, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(put1(k, 9, "c", "xy", 2, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(put1(k, 9, "w", "v1", 2, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(kv_get(k, kb, "w", 1, NULL, NULL, &w.ver), 0);
+	CU_ASSERT_EQUAL_FATAL(store_read_many_view(s, kb, &w, q, 3, &v), 0);
+	CU_ASSERT_FATAL(v != NULL);
+	CU_ASSERT(q[0].rc == 0 && q[0].got == 8 &&
+	          !memcmp(q[0].at, "23456789", 8));
+	CU_ASSERT(q[1].rc == MAGMA_ENOENT && q[1].got == 0 && !q[1].at);
+	CU_ASSERT(q[2].rc == 0 && q[2].got == 0); /* off past the value */
+	/* a write after the read does not reach the held bytes */
+	CU_ASSERT_EQUAL(put1(k, 9, "a", "abcdefghij", 10, KV_VER_ANY), 0);
+	CU_ASSERT_EQUAL(put1(k, 9, "w", "v2", 2, KV_VER_ANY), 0);
+	CU_ASSERT(!memcmp(q[0].at, "23456789", 8));
+	store_view_end(v);
+	/* the witness moved on: nothing read, nothing held */
+	v = (store_view *)1;
+	CU_ASSERT_EQUAL(store_read_many_view(s, kb, &w, q, 3, &v),
+	                MAGMA_ECONFLICT);
+	CU_ASSERT(v == NULL);
+	/* the local kv: always this node's copy */
+	w.ver++;
+	CU_ASSERT_EQUAL(kv_read_many_view(k, kb, &w, q, 1, &v), 0);
+	CU_ASSERT(v != NULL && w.here == 1 && q[0].got == 8 &&
+	          !memcmp(q[0].at, "cdefghij", 8));
+	store_view_end(v);
+	store_close(s);
+}
+
 /* ---- persistence, sync, stat, meta ---- */
 
 static void test_persist(void)
@@ -1755,6 +1801,7 @@ int unit_suite_store(void)
 		{ "scan", test_scan },
 		{ "read ranges", test_read },
 		{ "read many, with a witness", test_read_many },
+		{ "read many in place (a view)", test_read_many_view },
 		{ "persistence", test_persist },
 		{ "sync and stat", test_sync_stat },
 		{ "meta", test_meta },
