@@ -12,8 +12,8 @@
 # ratio magma3/ganesha is printed too, and one file written and read
 # through each node (seq_write_primary, _backup, _nocopy and the same for
 # seq_read: what that node holds of the file decides how its data
-# travels), with their means (_mean3: each placement is as likely, so
-# this is what many files through one node average).  Loopback only;
+# travels), with their harmonic means (_mean3: what many files through
+# one node come to, each placement as likely).  Loopback only;
 # every process started here is stopped by PID on exit.
 #
 # Environment (defaults in brackets):
@@ -324,11 +324,15 @@ for f in $FIGURES; do
 	printf '%-14s %-10s %10s %10s %10s %8s %8s\n' "$f" "$(unit "$f")" "${m:--}" \
 		"${m3:--}" "${g:--}" "$(ratio "$m" "$g")" "$(ratio "$m3" "$g")"
 done
-# mean3 FIGURE: the mean of FIGURE_primary, _backup and _nocopy.
+# mean3 FIGURE: the harmonic mean of FIGURE_primary, _backup and
+# _nocopy, the rate of moving one file of each (the same bytes each),
+# one after the other: what many files through one node come to when
+# each placement is as likely.  (Their plain mean would count the fast
+# placements for more than their share of the time.)
 mean3() {
-	awk -v f="$1" '$1 == f "_primary" || $1 == f "_backup" ||
-		$1 == f "_nocopy" { s += $2; n++ }
-		END { if (n == 3) printf "%.1f", s / 3 }' "$S/magma3.out" 2>/dev/null || true
+	awk -v f="$1" '($1 == f "_primary" || $1 == f "_backup" ||
+		$1 == f "_nocopy") && $2 > 0 { s += 1 / $2; n++ }
+		END { if (n == 3) printf "%.1f", 3 / s }' "$S/magma3.out" 2>/dev/null || true
 }
 for op in seq_write seq_read; do
 	g=$(value "$S/ganesha.out" $op)

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,7 +254,30 @@ static int conn_read(void *ctx, void *buf, size_t len)
 	return 0;
 }
 
-/* Write iov[0..n) whole (the array is consumed). */
+/* Wait until fd takes more bytes: MAGMA_EJUKEBOX when it took none for
+ * RPC_SEND_MS.  A reply's bodies may hold store pages until sent (a
+ * READ's data read in place, nfs3_file.c; KV_GET_MANY's, peer_srv.c):
+ * a client that stopped reading must not hold them for long, so its
+ * connection is closed then (a client that reads on reconnects and
+ * sends its calls again). */
+static int wait_writable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	for (;;) {
+		int n = poll(&pfd, 1, RPC_SEND_MS);
+
+		if (n > 0)
+			return 0; /* or an error, which the send reports */
+		if (n == 0)
+			return MAGMA_EJUKEBOX;
+		if (errno != EINTR)
+			return merr_from_errno(errno);
+	}
+}
+
+/* Write iov[0..n) whole (the array is consumed), waiting at most
+ * RPC_SEND_MS each time the socket takes nothing. */
 static int fd_writev(int fd, struct iovec *iov, int n)
 {
 	struct msghdr mh;
@@ -266,13 +288,17 @@ static int fd_writev(int fd, struct iovec *iov, int n)
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = (size_t)n;
-		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
-			int e = errno;
+			int e = errno, rc;
 
 			if (e == EINTR)
 				continue;
-			return merr_from_errno(e);
+			if (e != EAGAIN && e != EWOULDBLOCK)
+				return merr_from_errno(e);
+			if ((rc = wait_writable(fd)) < 0)
+				return rc;
+			continue;
 		}
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
@@ -289,22 +315,9 @@ static int fd_writev(int fd, struct iovec *iov, int n)
 
 static int fd_write(int fd, const void *buf, size_t len)
 {
-	size_t done = 0;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	while (done < len) {
-		ssize_t n = send(fd, (const char *)buf + done, len - done,
-		                 MSG_NOSIGNAL);
-
-		if (n < 0) {
-			int e = errno;
-
-			if (e == EINTR)
-				continue;
-			return merr_from_errno(e);
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_writev(fd, &iov, 1);
 }
 
 /* ---- dispatch ---- */
@@ -573,21 +586,6 @@ static int reply_send(rpc_conn *c, size_t len)
 
 /* ---- connections ---- */
 
-/* In clear: a send that makes no progress for RPC_SEND_MS fails, and
- * the connection is closed (the client reconnects and sends the call
- * again).  A reply's bodies may hold store pages until sent (a READ's
- * data read in place, nfs3_file.c; KV_GET_MANY's, peer_srv.c): a client
- * that stopped reading must not hold them for long. */
-static int conn_send_timeout(rpc_conn *c)
-{
-	struct timeval tv = { .tv_sec = RPC_SEND_MS / 1000,
-		              .tv_usec = (RPC_SEND_MS % 1000) * 1000 };
-
-	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return merr_from_errno(errno);
-	return 0;
-}
-
 /* TLS: the handshake, in the connection's own thread so that a slow or
  * silent peer never holds up accept.  The session gets a duplicate of
  * fd: rpc_server_stop's shutdown(fd) still reaches the socket, and fd
@@ -605,7 +603,7 @@ static int conn_tls(rpc_conn *c)
 		c->t = NULL;
 		return rc;
 	}
-	/* A reply must drain within RPC_SEND_MS (see conn_send_timeout).
+	/* A reply must drain within RPC_SEND_MS (see wait_writable).
 	 * Between calls peers keep connections open: wait tls_idle_ms for
 	 * the next. */
 	rc = transport_set_timeout(c->t, RPC_SEND_MS);
@@ -624,8 +622,7 @@ static void *conn_main(void *arg)
 
 	transport_peer_text(c->fd, who, sizeof(who));
 	LOG_D("connection from %s", who);
-	if (s->cfg.transport == RPC_SERVER_TLS ? conn_tls(c) < 0
-	                                       : conn_send_timeout(c) < 0)
+	if (s->cfg.transport == RPC_SERVER_TLS && conn_tls(c) < 0)
 		goto out;
 	c->outcap = RPC_REPLY_MIN;
 	c->out = malloc(RPC_RECMARK_LEN + c->outcap);
@@ -658,8 +655,15 @@ static void *conn_main(void *arg)
 		rc = serve_record(c, in.data, in.len, &len);
 		if (rc == 1)
 			continue;
-		if (rc < 0 || reply_send(c, len) < 0)
+		if (rc < 0)
 			break;
+		if ((rc = reply_send(c, len)) < 0) {
+			if (rc == MAGMA_EJUKEBOX)
+				LOG_W("closing %s: it took no reply bytes for "
+				      "%d s",
+				      who, RPC_SEND_MS / 1000);
+			break;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &c->sent);
 	}
 out:

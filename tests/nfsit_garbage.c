@@ -341,6 +341,75 @@ static uint32_t rnd(void)
 	return (uint32_t)rng;
 }
 
+/* A client that sends READs and stops reading their replies: the server
+ * goes on serving others, a WRITE of the file being read goes through,
+ * and the server closes that connection once it has taken no reply
+ * bytes for 10 s (RPC_SEND_MS), letting go of what its replies held.
+ * Nothing is read from it until then: what it reads after is what was
+ * on its way, then the end. */
+#define STALL_READS 32
+static void stalled_reader(const char *host, int port)
+{
+	nit_conn *c = nit_connect(host, port, 0, 0);
+	nit_fh root, fh;
+	uint8_t *buf = malloc(1u << 20);
+	int fd = -1, rcvbuf = 16 * 1024, st = -1, alive, wst = -1, r;
+	size_t total = 0;
+	struct sockaddr_in sa;
+
+	if (!c || !buf || nit_mnt(c, "/", &root) != MNT3_OK ||
+	    nit_create(c, &root, "stalled.dat", 0, 0644, NULL, &fh, NULL) !=
+	            NFS3_OK) {
+		CHECK(0, "stalled reader: set-up", "%s", c ? c->err : "");
+		goto out;
+	}
+	nit_fill(buf, 1u << 20, 5, 0);
+	for (uint32_t i = 0; i < 4; i++)
+		st = nit_write(c, &fh, (uint64_t)i << 20, buf, 1u << 20, 2,
+		               NULL, NULL);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	if (st != NFS3_OK ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		CHECK(0, "stalled reader: 4 MiB file and a connection", "%s",
+		      nit_stname(st));
+		goto out;
+	}
+	for (uint32_t i = 0; i < STALL_READS; i++) {
+		xb x = { 0 };
+		std_call(&x, 5000 + i, NFS_PROG, 3, 6); /* READ */
+		xb_opaque(&x, fh.data, fh.len);
+		xb_u32(&x, 0);
+		xb_u32(&x, (i % 4) << 20); /* offset */
+		xb_u32(&x, 1u << 20);      /* count */
+		send_rec(fd, &x);
+		xb_free(&x);
+	}
+	sleep(1);
+	alive = server_alive();
+	wst = nit_write(c, &fh, 0, buf, 4096, 2, NULL, NULL);
+	CHECK(alive, "others are served while a client does not read", "no");
+	CHECK(wst == NFS3_OK, "a WRITE of the file it reads goes through", "%s",
+	      nit_stname(wst));
+	sleep(12);
+	while ((r = recv_all(fd, buf, 1u << 20, 5000)) == 0)
+		total += 1u << 20;
+	CHECK(r == -1 && total < (size_t)STALL_READS << 20,
+	      "a client that takes no reply bytes for 10 s is disconnected",
+	      "%s after %zu MiB", r == -2 ? "still open" : "closed",
+	      total >> 20);
+	nit_remove(c, &root, "stalled.dat");
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	nit_close(c);
+}
+
 int nit_cmd_garbage(const char *host, int port)
 {
 	xb x = { 0 };
@@ -759,6 +828,8 @@ int nit_cmd_garbage(const char *host, int port)
 		CHECK(ok == 64, "64 concurrent connections all answered",
 		      "%d of 64", ok);
 	}
+
+	stalled_reader(host, port);
 
 	/* a fresh real client still works */
 	{
