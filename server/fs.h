@@ -184,7 +184,14 @@ typedef struct fs_rdata {
 	size_t nseg;
 	void *buf;
 	struct store_view *view;
+	int *views; /* the count of views held that this one is in */
 } fs_rdata;
+/* READs holding store views at once, at most: each holds one of the
+ * store's read transactions until its reply is sent (or fails after
+ * RPC_SEND_MS), so clients that do not read their replies cannot take
+ * the ones that peers, repair and other reads need.  Past it, READs
+ * copy. */
+#define FS_VIEWS_MAX 128 /* STORE_MAXREADERS / 4 */
 /* fs_read, the bytes left in *d (zeroed first; fs_rdata_free it
  * whatever is returned). */
 int fs_read_data(fs *f, const fs_cred *c, const fs_ref *ref, uint64_t off,

@@ -221,6 +221,9 @@ int fs_chunks_read(fs *f, const fs_ref *ref, uint64_t ver, uint64_t off,
 	return rc;
 }
 
+_Static_assert(FS_VIEWS_MAX <= STORE_MAXREADERS / 4,
+               "READs leave most of the store's readers to others");
+
 /* What a hole, or the part of a chunk past its stored bytes, reads as. */
 static const uint8_t zeros[FS_CHUNK];
 
@@ -231,7 +234,14 @@ static int chunks_view(fs *f, const fs_node *n, uint64_t off, uint32_t len,
                        fs_rdata *d)
 {
 	chunk_reads cr;
-	int rc = chunk_reads_new(&cr, &n->ref, n->ver, off, len, NULL);
+	int rc;
+
+	if (__atomic_add_fetch(&f->views, 1, __ATOMIC_RELAXED) > FS_VIEWS_MAX) {
+		__atomic_sub_fetch(&f->views, 1, __ATOMIC_RELAXED);
+		return MAGMA_EREMOTE;
+	}
+	d->views = &f->views;
+	rc = chunk_reads_new(&cr, &n->ref, n->ver, off, len, NULL);
 
 	/* a chunk's bytes and a zero tail each: more can only be copied */
 	if (rc == 0 && 2 * cr.n > FS_RSEG_MAX)
@@ -252,11 +262,8 @@ static int chunks_view(fs *f, const fs_node *n, uint64_t off, uint32_t len,
 			        (fs_seg){ .p = zeros,
 				          .len = (uint32_t)(q->len - q->got) };
 	}
-	if (rc && d->view) {
-		store_view_end(d->view);
-		d->view = NULL;
-		d->nseg = 0;
-	}
+	if (rc)
+		fs_rdata_free(d);
 	chunk_reads_free(&cr);
 	return rc;
 }
@@ -352,6 +359,8 @@ void fs_rdata_free(fs_rdata *d)
 {
 	if (d->view)
 		store_view_end(d->view);
+	if (d->views)
+		__atomic_sub_fetch(d->views, 1, __ATOMIC_RELAXED);
 	free(d->buf);
 	memset(d, 0, sizeof(*d));
 }

@@ -26,6 +26,7 @@ struct fs {
 	pthread_mutex_t commit_lock;
 	fs_ref root;
 	struct fs_ra *ra; /* read-ahead (fs_ra.c) */
+	int views;        /* atomic: READs holding a store view (fs_file.c) */
 };
 
 /* A flare as read: its reference, record and record version. */

@@ -68,7 +68,6 @@
 #define STORE_MAP_DEFAULT (1ull << 40) /* 1 TiB; not preallocated on Linux */
 #define STORE_META_NAME_MAX 255
 #define STORE_META_VAL_MAX 256
-#define STORE_MAXREADERS 512 /* concurrent read calls before EJUKEBOX */
 #define STORE_FORMAT 1u
 #define STORE_GROW_STEP (64ull << 20) /* zeros added at a time */
 #define STORE_GROW_SLACK (8ull << 20) /* headroom kept past a txn's need */

@@ -91,6 +91,9 @@ kv *store_kv(store *s);
  * for an absent record or a tombstone, as kv_get does.  A view may be
  * ended by another thread than the one that began it. */
 typedef struct store_view store_view;
+/* Read transactions (calls and views) open at once before the next
+ * fails with MAGMA_EJUKEBOX. */
+#define STORE_MAXREADERS 512
 int store_view_begin(store *s, store_view **out);
 int store_view_get(store_view *v, const uint8_t key[KV_KEY_LEN],
                    const void *sub, size_t sublen, const void **val,

@@ -1564,6 +1564,31 @@ static void test_chunks_read(void)
 		          memcmp(a + 54, data + 64, 10) == 0);
 		memcpy(data, x, sizeof(x));
 	}
+	/* at most FS_VIEWS_MAX READs hold views at once; the next copy */
+	{
+		fs_rdata *held = calloc(FS_VIEWS_MAX + 1, sizeof(*held));
+		int n_in = 0;
+
+		CU_ASSERT_FATAL(held != NULL);
+		for (int i = 0; i <= FS_VIEWS_MAX; i++) {
+			CU_ASSERT_EQUAL(fs_read_data(tf, &U1, &f, 1, 100,
+			                             &held[i], &ga, &ea, NULL),
+			                0);
+			CU_ASSERT(ga == 100 && held[i].nseg == 1 &&
+			          memcmp(held[i].seg[0].p, data + 1, 100) == 0);
+			n_in += held[i].view != NULL;
+		}
+		CU_ASSERT_EQUAL(n_in, FS_VIEWS_MAX);
+		CU_ASSERT(held[FS_VIEWS_MAX].view == NULL &&
+		          held[FS_VIEWS_MAX].buf != NULL);
+		fs_rdata_free(&held[0]);
+		CU_ASSERT_EQUAL(rdata(tf, &f, 1, 100, a, &ga, &ea, &inplace),
+		                0);
+		CU_ASSERT(inplace && memcmp(a, data + 1, 100) == 0);
+		for (int i = 1; i <= FS_VIEWS_MAX; i++)
+			fs_rdata_free(&held[i]);
+		free(held);
+	}
 	/* past the end: nothing, and the end of the file */
 	CU_ASSERT_EQUAL(rdata(tf, &f, size + 5, 10, a, &ga, &ea, &inplace), 0);
 	CU_ASSERT(ga == 0 && ea == 1 && !inplace);
