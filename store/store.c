@@ -410,11 +410,14 @@ static int read_many_txn(store *s, MDB_txn *txn, const uint8_t key[KV_KEY_LEN],
 		                ? MAGMA_EINVAL
 		                : live_get(s, txn, key, q->sub, q->sublen, &r);
 		if (q->rc == 0 && q->off < r.vallen) {
+			const uint8_t *at = (const uint8_t *)r.val + q->off;
+
 			q->got = r.vallen - q->off < q->len ? r.vallen - q->off
 			                                    : q->len;
-			q->at = (const uint8_t *)r.val + q->off;
-			if (!in_place)
-				memcpy(q->buf, q->at, q->got);
+			if (in_place)
+				q->at = at;
+			else
+				memcpy(q->buf, at, q->got);
 		}
 	}
 	return rc;
