@@ -20,15 +20,7 @@ N=${CONCUR_N:-40}
 
 cit() { timeout 120 "$CONCURIT" "$@"; }
 
-it_net_node a 127.0.0.41
-it_net_init a "$NET" "$KEY" --redundancy 2
-it_start a
-it_net_join b 127.0.0.42 a "$KEY" || it_fail "join b: $(cat "$IT_TMP/b.join")"
-it_start b
-it_net_join c 127.0.0.43 a "$KEY" || it_fail "join c: $(cat "$IT_TMP/c.join")"
-it_start c
-it_net_converge 20 3 a b c || it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
-ok "3 members up with one table"
+it_net3 "$NET" "$KEY" 127.0.0.41 127.0.0.42 127.0.0.43
 
 # the shared directory, made through A
 DIR=/shared

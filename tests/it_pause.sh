@@ -29,10 +29,6 @@ tune() {
 	it_conf_set "$1" down_after 1500ms
 	it_conf_set "$1" down_grace off
 }
-join() {
-	it_net_join "$1" "$2" "$3" "$KEY" || return 1
-	tune "$1"
-}
 replit() { timeout 120 "$REPLIT" "$@"; }
 # put|check NODE DIR SEED: one file DIR/f0 through NODE's front end
 put() { replit put "$(it_addr "$1")" "$(it_port "$1")" "$2" 1 $SIZE "$3"; }
@@ -51,17 +47,8 @@ check_sel() {
 	return $cs_bad
 }
 
-it_net_node a 127.0.0.51
-it_net_init a "$NET" "$KEY" --redundancy 2
-tune a
-it_start a
-join b 127.0.0.52 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
-it_start b
-join c 127.0.0.53 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
-it_start c
-it_net_converge 20 3 a b c || it_fail "no common 3-member table"
+it_net3 "$NET" "$KEY" 127.0.0.51 127.0.0.52 127.0.0.53 tune
 it_wait_until 20 serving c || it_fail "C never served as primary"
-ok "3 members up with one table"
 
 # ---- files, and which of them have C as their primary ----
 C=$(it_net_id c)

@@ -26,10 +26,6 @@ tune() {
 	it_conf_set "$1" repair_interval 3600s
 	it_conf_set "$1" down_after 1500ms
 }
-join() {
-	it_net_join "$1" "$2" "$3" "$KEY" || return 1
-	tune "$1"
-}
 replit() { timeout 120 "$REPLIT" "$@"; }
 # put|check NODE DIR SEED: one file DIR/f0 through NODE's front end
 put() { replit put "$(it_addr "$1")" "$(it_port "$1")" "$2" 1 $SIZE "$3"; }
@@ -51,16 +47,7 @@ check_sel() {
 	return $cs_bad
 }
 
-it_net_node a 127.0.0.31
-it_net_init a "$NET" "$KEY" --redundancy 2
-tune a
-it_start a
-join b 127.0.0.32 a || it_fail "join b: $(cat "$IT_TMP/b.join")"
-it_start b
-join c 127.0.0.33 a || it_fail "join c: $(cat "$IT_TMP/c.join")"
-it_start c
-it_net_converge 20 3 a b c || it_fail "no common 3-member table"
-ok "3 members up with one table"
+it_net3 "$NET" "$KEY" 127.0.0.31 127.0.0.32 127.0.0.33 tune
 
 # ---- files, and which of them have C as their backup ----
 C=$(it_net_id c)

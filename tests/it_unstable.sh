@@ -15,15 +15,7 @@ NET=it-unstable
 KEY=$IT_TMP/net.key
 it_keyfile "$KEY" unstable
 
-it_net_node a 127.0.0.61
-it_net_init a "$NET" "$KEY" --redundancy 2
-it_start a
-it_net_join b 127.0.0.62 a "$KEY" || it_fail "join b: $(cat "$IT_TMP/b.join")"
-it_start b
-it_net_join c 127.0.0.63 a "$KEY" || it_fail "join c: $(cat "$IT_TMP/c.join")"
-it_start c
-it_net_converge 20 3 a b c || it_fail "no common 3-member table"
-ok "3 members up with one table"
+it_net3 "$NET" "$KEY" 127.0.0.61 127.0.0.62 127.0.0.63
 
 # name_of ID: the node (a, b or c) with that id.
 name_of() {

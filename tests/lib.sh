@@ -322,6 +322,31 @@ it_net_join() {
 		>"$IT_TMP/$jn_n.join" 2>&1
 }
 
+# it_net3 NETWORK KEYFILE ADDR_A ADDR_B ADDR_C [TUNE]: nodes a, b and c
+# on the three addresses, r = 2: a makes the network, b and c join
+# through it; each starts once TUNE (a function, given the node's name),
+# when given, has set its configuration.  Fails the test unless all
+# three show one same 3-member table within 20 s.
+it_net3() {
+	n3_k=$2
+	n3_t=${6:-}
+	it_net_node a "$3"
+	it_net_init a "$1" "$n3_k" --redundancy 2
+	[ -z "$n3_t" ] || "$n3_t" a
+	it_start a
+	shift 3
+	for n3_x in b c; do
+		it_net_join $n3_x "$1" a "$n3_k" ||
+			it_fail "join $n3_x: $(cat "$IT_TMP/$n3_x.join")"
+		[ -z "$n3_t" ] || "$n3_t" $n3_x
+		it_start $n3_x
+		shift
+	done
+	it_net_converge 20 3 a b c ||
+		it_fail "no common 3-member table: $(it_net_table a) / $(it_net_table b) / $(it_net_table c)"
+	ok "3 members up with one table"
+}
+
 it_net_status() { "$MAGMACTL" --data "$IT_TMP/$1" status 2>/dev/null; }
 it_net_json() { "$MAGMACTL" --data "$IT_TMP/$1" status --json 2>/dev/null; }
 it_net_id() { sed -n 's/^node_id *= *//p' "$IT_TMP/$1/magma.conf"; }
