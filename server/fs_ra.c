@@ -1,8 +1,10 @@
 /* fs_ra.c - read-ahead for sequential READs of files whose chunks come
- * from other nodes, or from this node's backup copy (each READ then
- * waits for the flare's round trip to the primary): while the client
- * takes one reply and asks the next, the next ranges are fetched, so a
- * one-call-at-a-time reader does not wait for them on every MiB.
+ * from other nodes (an NFS READ of data this node holds reads it in
+ * place, fs_read_data, and is not prefetched; fs_read also prefetches
+ * from this node's backup copy, whose READs wait for the flare's round
+ * trip to the primary): while the client takes one reply and asks the
+ * next, the next ranges are fetched, so a one-call-at-a-time reader
+ * does not wait for them on every MiB.
  * RA_DEPTH ranges are in flight at once, each fetched by its own worker
  * over its own connection: the owner reads and encrypts one while this
  * node decrypts the one before.
