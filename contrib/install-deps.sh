@@ -7,7 +7,7 @@
 # Needs root (apt-get). Safe to run again.
 set -eu
 BUILD="build-essential autoconf automake pkg-config rpcsvc-proto libtirpc-dev
-libgnutls28-dev liblmdb-dev lmdb-utils"
+libgnutls28-dev liblmdb-dev lmdb-utils libxxhash-dev"
 TEST="libcunit1-dev libnfs-dev libnfs-utils qemu-system-x86 xz-utils
 busybox-static nfs-ganesha nfs-ganesha-vfs rpcbind util-linux procps
 iproute2 clang-format git"

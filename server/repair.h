@@ -27,9 +27,10 @@
  * lock and no client.  Exempt: the catch-up pass of a node that owns
  * ranges (up or leaving), which serves nothing as primary until that
  * pass ends; a joining node's first pass is paced (nobody reads from
- * it).  Digests are not counted: they are small and bounded by the
- * ring.  repair_stop wakes the bucket and the pass ends at its next
- * pull or piece.  Called from another thread, nothing is paced.
+ * it).  Digests are not counted: their replies are small, and computing
+ * one reads the records' headers with their stored value hashes, not
+ * the values (store.h).  repair_stop wakes the bucket and the pass ends at its
+ * next pull or piece.  Called from another thread, nothing is paced.
  *
  * Tombstones.  Deletes leave tombstones (STORE_TOMBSTONES) so that a
  * replica that missed a delete cannot resurrect the record through

@@ -60,6 +60,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "merr.h"
 #include "mlog.h"
@@ -68,7 +69,7 @@
 #define STORE_MAP_DEFAULT (1ull << 40) /* 1 TiB; not preallocated on Linux */
 #define STORE_META_NAME_MAX 255
 #define STORE_META_VAL_MAX 256
-#define STORE_FORMAT 1u
+#define STORE_FORMAT 2u               /* 2: records carry their value hash */
 #define STORE_GROW_STEP (64ull << 20) /* zeros added at a time */
 #define STORE_GROW_SLACK (8ull << 20) /* headroom kept past a txn's need */
 #define STORE_ZERO_BUF (1u << 20)
@@ -128,15 +129,37 @@ int store_rec_key(MDB_val *k, uint8_t *buf, const uint8_t key[KV_KEY_LEN],
 
 int store_rec_decode(const MDB_val *v, store_raw *r)
 {
-	if (v->mv_size < STORE_HDR) {
+	const uint8_t *p = v->mv_data;
+	size_t hdr = STORE_HDR_V1;
+
+	if (v->mv_size >= STORE_HDR_V1 && (p[8] & STORE_HDR_HASHED))
+		hdr = STORE_HDR;
+	if (v->mv_size < hdr) {
 		LOG_E("corrupt record: value of %zu bytes", v->mv_size);
 		return MAGMA_EIO;
 	}
-	r->ver = store_get_be64(v->mv_data);
-	r->flags = ((const uint8_t *)v->mv_data)[8];
-	r->val = (const uint8_t *)v->mv_data + STORE_HDR;
-	r->vallen = v->mv_size - STORE_HDR;
+	r->ver = store_get_be64(p);
+	r->flags = p[8] & (uint8_t)~STORE_HDR_HASHED;
+	r->vhash = hdr == STORE_HDR ? p + STORE_HDR_V1 : NULL;
+	r->val = p + hdr;
+	r->vallen = v->mv_size - hdr;
 	return 0;
+}
+
+static void vhash_of(const void *val, size_t len, uint8_t out[STORE_VHASH_LEN])
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits(val, len));
+	memcpy(out, c.digest, STORE_VHASH_LEN);
+}
+
+void store_rec_vhash(const store_raw *r, uint8_t out[STORE_VHASH_LEN])
+{
+	if (r->vhash)
+		memcpy(out, r->vhash, STORE_VHASH_LEN);
+	else
+		vhash_of(r->val, r->vallen, out);
 }
 
 int store_rec_lookup(store *s, MDB_txn *txn, const MDB_val *mk, store_raw *r,
@@ -188,9 +211,12 @@ int store_rec_write(store *s, MDB_txn *txn, const MDB_val *mk,
 	if ((rc = mdb_put(txn, s->rec, &k, &v, MDB_RESERVE)))
 		return store_err(rc, "mdb_put");
 	store_put_be64(v.mv_data, ver);
-	((uint8_t *)v.mv_data)[8] = flags;
+	((uint8_t *)v.mv_data)[8] = flags | STORE_HDR_HASHED;
 	if (vallen)
 		memcpy((uint8_t *)v.mv_data + STORE_HDR, val, vallen);
+	/* Hashed from the copy just made, while it is in the cache. */
+	vhash_of((uint8_t *)v.mv_data + STORE_HDR, vallen,
+	         (uint8_t *)v.mv_data + STORE_HDR_V1);
 	if (s->collect && (rc = store_collect_note(s, mk, old ? old->ver : 0,
 	                                           ver, flags, val, vallen)))
 		return rc;
@@ -1033,6 +1059,17 @@ static int store_init_dbs(store *s)
 	                    "mdb_dbi_open(tomb)")))
 		goto out;
 	rc = mdb_get(txn, s->meta, &mk, &mv);
+	if (rc == 0 && mv.mv_size == sizeof(fmt) &&
+	    !memcmp(mv.mv_data, fmt, sizeof(fmt) - 1) &&
+	    ((uint8_t *)mv.mv_data)[3] == 1) {
+		/* Format 1's records stay as they are (store_rec_decode
+		 * reads both); marking the store 2 keeps older binaries,
+		 * which would misread the records written from now on,
+		 * from opening it. */
+		LOG_I("%s/%s: store format 1 upgraded to %u", s->dir,
+		      STORE_FILE, STORE_FORMAT);
+		rc = MDB_NOTFOUND;
+	}
 	if (rc == MDB_NOTFOUND) {
 		mv.mv_size = sizeof(fmt);
 		mv.mv_data = fmt;

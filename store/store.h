@@ -3,7 +3,13 @@
  *
  * On disk: DIR/store.mdb (LMDB, MDB_NOSUBDIR) with three databases:
  *   "rec"  key = ring key (20 bytes) || sub (0..KV_SUB_MAX bytes)
- *          val = header { u64 version (BE); u8 flags } || value bytes
+ *          val = header { u64 version (BE); u8 flags; u8 hash[16] }
+ *                || value bytes
+ *          hash is XXH3-128 of the value (canonical, big-endian), made
+ *          as the record is written, so that range digests need not read
+ *          the values; flags has 0x80 set when the hash is there (every
+ *          record written since format 2; format 1's have no hash and are
+ *          read as they are, the hash computed when a digest needs it).
  *   "meta" small named values (format version, node-local counters).
  *   "tomb" index of tombstones by deletion time, for the purge.
  * Every write transaction is committed with a sync, also for KV_UNSTABLE:
@@ -232,10 +238,12 @@ int store_purge_tombstones(store *s, uint64_t older_than_ns, size_t max,
  * start, then sub order. */
 
 /* SHA-256 over every record of the range, tombstones included: for each,
- * key, sub length and sub, version, flags, value length and value.  Equal
- * digests mean equal content, so equal-version conflicts are found too.
- * *records (may be NULL) counts them.  One read transaction, constant
- * memory. */
+ * key, sub length and sub, version, flags, value length and the value's
+ * stored 128-bit hash.  Equal digests mean equal content (but for an
+ * XXH3-128 collision), so equal-version conflicts are found too; and a
+ * digest reads the records' headers, not their values: its cost is in
+ * records, not bytes.  *records (may be NULL) counts them.  One read
+ * transaction, constant memory. */
 int store_range_digest(store *s, const uint8_t start[KV_KEY_LEN],
                        const uint8_t end[KV_KEY_LEN],
                        uint8_t out[STORE_DIGEST_LEN], uint64_t *records);

@@ -11,7 +11,12 @@
 
 #include "store.h"
 
-#define STORE_HDR 9 /* u64 version + u8 flags */
+/* A record's header (store.h "On disk"): u64 version, u8 flags, then,
+ * when the flags byte has STORE_HDR_HASHED, the value's hash. */
+#define STORE_VHASH_LEN 16                         /* XXH128, canonical (BE) */
+#define STORE_HDR_V1 9                             /* format 1: no hash */
+#define STORE_HDR (STORE_HDR_V1 + STORE_VHASH_LEN) /* every write since */
+#define STORE_HDR_HASHED 0x80u /* flags byte only: the hash is there */
 #define STORE_KEYMAX (KV_KEY_LEN + KV_SUB_MAX)
 /* tomb index key: u64 BE deletion time || record key */
 #define STORE_TIDX_MAX (8 + STORE_KEYMAX)
@@ -49,9 +54,11 @@ struct store {
  * the transaction ends or writes to that page. */
 typedef struct store_raw {
 	uint64_t ver;
-	uint8_t flags;
+	uint8_t flags; /* STORE_REC_* (STORE_HDR_HASHED taken out) */
 	const uint8_t *val;
 	size_t vallen;
+	const uint8_t *vhash; /* the stored hash of val; NULL in a record
+	                         written by format 1 */
 } store_raw;
 
 static inline void store_put_be64(uint8_t *p, uint64_t v)
@@ -72,6 +79,9 @@ static inline int store_is_tomb(const store_raw *r)
 {
 	return (r->flags & STORE_REC_TOMBSTONE) != 0;
 }
+
+/* The hash of r's value: the stored one, or computed (format 1). */
+void store_rec_vhash(const store_raw *r, uint8_t out[STORE_VHASH_LEN]);
 
 /* LMDB code to MAGMA_E*, logging real failures; what names the step. */
 int store_err(int rc, const char *what);

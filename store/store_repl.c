@@ -226,7 +226,7 @@ static void digest_next_part(struct digest_walk *d)
 static int digest_one(void *arg, const MDB_val *mk, const store_raw *r)
 {
 	struct digest_walk *d = arg;
-	uint8_t hdr[STORE_KEYMAX + 14], *p = hdr;
+	uint8_t hdr[STORE_KEYMAX + 14 + STORE_VHASH_LEN], *p = hdr;
 	size_t sublen = mk->mv_size - KV_KEY_LEN;
 	rnum k, off;
 
@@ -244,8 +244,9 @@ static int digest_one(void *arg, const MDB_val *mk, const store_raw *r)
 	*p++ = r->flags;
 	for (int i = 3; i >= 0; i--)
 		*p++ = (uint8_t)(r->vallen >> (8 * i));
-	if (gnutls_hash(d->h, hdr, (size_t)(p - hdr)) < 0 ||
-	    (r->vallen && gnutls_hash(d->h, r->val, r->vallen) < 0))
+	store_rec_vhash(r, p);
+	p += STORE_VHASH_LEN;
+	if (gnutls_hash(d->h, hdr, (size_t)(p - hdr)) < 0)
 		return MAGMA_ECRYPTO;
 	d->n++;
 	return 0;

@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+#include <xxhash.h>
+
 #include "merr.h"
 #include "store.h"
 #include "unit.h"
@@ -1724,6 +1727,191 @@ static void test_full_sync(void)
 #define BIG_RECS 50000
 #define BIG_BATCH 5000
 
+/* ---- format 1: records without their value hash ----
+ * Built with LMDB directly, as a magmad of format 1 left it. */
+
+static MDB_env *raw_open(const char *dir, MDB_txn **txn, MDB_dbi *rec,
+                         MDB_dbi *meta, MDB_dbi *tomb)
+{
+	char path[4096];
+	MDB_env *env = NULL;
+
+	snprintf(path, sizeof(path), "%s/store.mdb", dir);
+	CU_ASSERT_EQUAL_FATAL(mdb_env_create(&env), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_env_set_maxdbs(env, 4), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_env_set_mapsize(env, 64 * MiB), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_env_open(env, path, MDB_NOSUBDIR, 0600), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_txn_begin(env, NULL, 0, txn), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_dbi_open(*txn, "rec", MDB_CREATE, rec), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_dbi_open(*txn, "meta", MDB_CREATE, meta), 0);
+	CU_ASSERT_EQUAL_FATAL(mdb_dbi_open(*txn, "tomb", MDB_CREATE, tomb), 0);
+	return env;
+}
+
+static void raw_format(MDB_txn *txn, MDB_dbi meta, uint8_t fmt)
+{
+	uint8_t f[4] = { 0, 0, 0, fmt };
+	MDB_val k = { 6, "format" }, v = { sizeof(f), f };
+
+	CU_ASSERT_EQUAL(mdb_put(txn, meta, &k, &v, 0), 0);
+}
+
+/* r as format 1 wrote it: { u64 version; u8 flags } || value. */
+static void raw_put_v1(MDB_txn *txn, MDB_dbi rec, MDB_dbi tomb,
+                       const store_rec *r)
+{
+	uint8_t kb[KV_KEY_LEN + KV_SUB_MAX], ib[8 + sizeof(kb)];
+	uint8_t *vb = malloc(9 + r->vallen);
+	MDB_val k = { KV_KEY_LEN + r->sublen, kb }, v = { 9 + r->vallen, vb };
+	MDB_val ik = { 8 + k.mv_size, ib }, empty = { 0, "" };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vb);
+	memcpy(kb, r->key, KV_KEY_LEN);
+	memcpy(kb + KV_KEY_LEN, r->sub, r->sublen);
+	for (int i = 0; i < 8; i++)
+		vb[i] = (uint8_t)(r->version >> (56 - 8 * i));
+	vb[8] = r->flags;
+	memcpy(vb + 9, r->val, r->vallen);
+	CU_ASSERT_EQUAL(mdb_put(txn, rec, &k, &v, 0), 0);
+	if (r->flags & STORE_REC_TOMBSTONE) { /* its index entry */
+		memcpy(ib, r->val, 8);
+		memcpy(ib + 8, kb, k.mv_size);
+		CU_ASSERT_EQUAL(mdb_put(txn, tomb, &ik, &empty, 0), 0);
+	}
+	free(vb);
+}
+
+/* The stored bytes of (key, sub) into *v (malloc'd), or 0 bytes. */
+static size_t raw_get(const char *dir, const uint8_t key[KV_KEY_LEN],
+                      const char *sub, uint8_t **v)
+{
+	uint8_t kb[KV_KEY_LEN + KV_SUB_MAX];
+	MDB_dbi rec, meta, tomb;
+	MDB_txn *txn;
+	MDB_env *env = raw_open(dir, &txn, &rec, &meta, &tomb);
+	MDB_val k = { KV_KEY_LEN + strlen(sub), kb }, got;
+	size_t n = 0;
+
+	memcpy(kb, key, KV_KEY_LEN);
+	memcpy(kb + KV_KEY_LEN, sub, strlen(sub));
+	*v = NULL;
+	if (mdb_get(txn, rec, &k, &got) == 0 && (*v = malloc(got.mv_size))) {
+		memcpy(*v, got.mv_data, got.mv_size);
+		n = got.mv_size;
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+static void digests_agree(store *a, store *b)
+{
+	uint8_t z[KV_KEY_LEN], da[4][STORE_DIGEST_LEN], db[4][STORE_DIGEST_LEN];
+	uint64_t na[4], nb[4];
+
+	memset(z, 0, sizeof(z));
+	CU_ASSERT_EQUAL(store_range_digest_split(a, z, z, 4, da, na), 0);
+	CU_ASSERT_EQUAL(store_range_digest_split(b, z, z, 4, db, nb), 0);
+	CU_ASSERT(memcmp(da, db, sizeof(da)) == 0);
+	CU_ASSERT(memcmp(na, nb, sizeof(na)) == 0);
+}
+
+/* A format-1 store opens as format 2; its records read and digest as
+ * the same records written now, and are rewritten with the hash only
+ * when they change.  Formats past 2 are refused. */
+static void test_format1(void)
+{
+	const char *dir = unit_tmpdir();
+	size_t bigsz = 200 * 1024, n;
+	uint8_t kb[KV_KEY_LEN], fmt[8], *big = malloc(bigsz), *raw;
+	MDB_dbi rec, meta, tomb;
+	MDB_txn *txn;
+	MDB_env *env;
+	store_rec recs[4];
+	store *old, *now;
+	void *val = NULL;
+	size_t vallen = 0;
+	uint64_t ver = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	for (size_t i = 0; i < bigsz; i++)
+		big[i] = (uint8_t)(i * 7 + i / 251);
+	mkkey(kb, 9);
+	recs[0] = live_rec(kb, "a", 3, "apple");
+	recs[1] = mkrec(kb, "big", 1, 0, big, bigsz);
+	recs[2] = live_rec(kb, "e", 2, "");
+	recs[3] = tomb_rec(kb, "t", 4, T1);
+	env = raw_open(dir, &txn, &rec, &meta, &tomb);
+	raw_format(txn, meta, 1);
+	for (int i = 0; i < 4; i++)
+		raw_put_v1(txn, rec, tomb, &recs[i]);
+	CU_ASSERT_EQUAL_FATAL(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	old = open_tomb(dir);
+	CU_ASSERT_EQUAL(store_meta_get(old, "format", fmt, sizeof(fmt), &n), 0);
+	CU_ASSERT(n == 4 && fmt[3] == 2);
+	CU_ASSERT_EQUAL(kv_get(store_kv(old), kb, "a", 1, &val, &vallen, &ver),
+	                0);
+	CU_ASSERT(ver == 3 && vallen == 5 && memcmp(val, "apple", 5) == 0);
+	free(val);
+	CU_ASSERT_EQUAL(
+	        kv_get(store_kv(old), kb, "big", 3, &val, &vallen, &ver), 0);
+	CU_ASSERT(ver == 1 && vallen == bigsz && memcmp(val, big, bigsz) == 0);
+	free(val);
+	CU_ASSERT_EQUAL(kv_get(store_kv(old), kb, "e", 1, &val, &vallen, &ver),
+	                0);
+	CU_ASSERT(ver == 2 && vallen == 0);
+	free(val);
+	CU_ASSERT_EQUAL(kv_get(store_kv(old), kb, "t", 1, &val, &vallen, &ver),
+	                MAGMA_ENOENT);
+	CU_ASSERT_EQUAL(raw_ver(old, kb, "t", NULL), 4);
+
+	/* the same records written by format 2 digest the same */
+	now = open_tomb(NULL);
+	CU_ASSERT_EQUAL(store_apply_replica(now, recs, 4, NULL), 0);
+	digests_agree(old, now);
+	/* and so do both after the same change */
+	CU_ASSERT_EQUAL(apply1(old, live_rec(kb, "a", 5, "apricot"), NULL), 0);
+	CU_ASSERT_EQUAL(apply1(now, live_rec(kb, "a", 5, "apricot"), NULL), 0);
+	digests_agree(old, now);
+	/* a value that differs at the same version shows */
+	CU_ASSERT_EQUAL(apply1(now, live_rec(kb, "e", 2, "x"), NULL), 0);
+	uint8_t z[KV_KEY_LEN], d1[STORE_DIGEST_LEN], d2[STORE_DIGEST_LEN];
+	memset(z, 0, sizeof(z));
+	CU_ASSERT_EQUAL(store_range_digest(old, z, z, d1, NULL), 0);
+	CU_ASSERT_EQUAL(store_range_digest(now, z, z, d2, NULL), 0);
+	CU_ASSERT(memcmp(d1, d2, sizeof(d1)) != 0);
+	store_close(old);
+	store_close(now);
+
+	/* on disk: the rewritten record has the hash, the others not */
+	n = raw_get(dir, kb, "a", &raw);
+	CU_ASSERT_EQUAL_FATAL(n, 25 + 7);
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits("apricot", 7));
+	CU_ASSERT(raw[7] == 5 && raw[8] == 0x80);
+	CU_ASSERT(memcmp(raw + 9, c.digest, 16) == 0);
+	CU_ASSERT(memcmp(raw + 25, "apricot", 7) == 0);
+	free(raw);
+	n = raw_get(dir, kb, "big", &raw);
+	CU_ASSERT(n == 9 + bigsz && raw && raw[8] == 0);
+	free(raw);
+
+	/* a format this build does not know is refused, not misread */
+	env = raw_open(dir, &txn, &rec, &meta, &tomb);
+	raw_format(txn, meta, 3);
+	CU_ASSERT_EQUAL_FATAL(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	store_config cfg = { .dir = dir };
+	old = NULL;
+	CU_ASSERT_EQUAL(store_open_flags(&old, &cfg, STORE_TOMBSTONES),
+	                MAGMA_ECONFIG);
+	CU_ASSERT_PTR_NULL(old);
+	free(big);
+}
+
 static void test_big_range(void)
 {
 	store *s = open_tomb(NULL);
@@ -1818,6 +2006,7 @@ int unit_suite_store(void)
 		{ "pull resumes by cursor", test_pull_resume },
 		{ "full sync by pull", test_full_sync },
 		{ "big range in pages", test_big_range },
+		{ "format 1 records, without their hash", test_format1 },
 	};
 	CU_pSuite suite = CU_add_suite("store", NULL, NULL);
 

@@ -31,7 +31,7 @@ static const struct unit_suite {
 };
 
 #define UNIT_NSUITES (sizeof(unit_suites) / sizeof(unit_suites[0]))
-#define UNIT_TMPMAX 64
+#define UNIT_TMPMAX 128
 
 static char *unit_tmp[UNIT_TMPMAX];
 static int unit_ntmp;
