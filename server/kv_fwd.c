@@ -31,7 +31,7 @@ struct kv_fwd_job {
 	kv_fwd_recs *h;
 	size_t *idx;
 	size_t n, bytes;
-	uint64_t seq;
+	uint64_t seq, tag;
 	int done, rc;
 	int refs; /* the sender's and the caller's */
 };
@@ -106,7 +106,7 @@ static void *sender_main(void *arg)
 		}
 		pthread_mutex_unlock(&kf->mu);
 		rc = kf->send(kf->arg, q->id, q->addr, j->h->ap.recs, j->idx,
-		              j->n);
+		              j->n, j->tag);
 		pthread_mutex_lock(&kf->mu);
 		q->head = j->next;
 		if (!q->head)
@@ -207,7 +207,8 @@ static fwd_queue *queue_for(kv_fwd *kf, const uint8_t id[RING_ID_LEN],
 
 kv_fwd_job *kv_fwd_queue(kv_fwd *kf, kv_fwd_recs *h,
                          const uint8_t id[RING_ID_LEN], const char *addr,
-                         const size_t *idx, size_t n, size_t bytes)
+                         const size_t *idx, size_t n, size_t bytes,
+                         uint64_t tag)
 {
 	kv_fwd_job *j = calloc(1, sizeof(*j));
 	fwd_queue *q;
@@ -219,6 +220,7 @@ kv_fwd_job *kv_fwd_queue(kv_fwd *kf, kv_fwd_recs *h,
 	memcpy(j->idx, idx, n * sizeof(*idx));
 	j->n = n;
 	j->bytes = bytes;
+	j->tag = tag;
 	j->h = h;
 	j->refs = 2;
 	pthread_mutex_lock(&kf->mu);

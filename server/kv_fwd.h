@@ -34,10 +34,11 @@ typedef struct kv_fwd kv_fwd;
 typedef struct kv_fwd_recs kv_fwd_recs;
 typedef struct kv_fwd_job kv_fwd_job;
 
-/* Send recs[idx[0..n)] to the peer (id, addr): 0 or a MAGMA_E* code. */
+/* Send recs[idx[0..n)] to the peer (id, addr): 0 or a MAGMA_E* code;
+ * tag is the job's (kv_fwd_queue). */
 typedef int (*kv_fwd_send_fn)(void *arg, const uint8_t id[RING_ID_LEN],
                               const char *addr, const store_rec *recs,
-                              const size_t *idx, size_t n);
+                              const size_t *idx, size_t n, uint64_t tag);
 
 int kv_fwd_new(kv_fwd_send_fn send, void *arg, kv_fwd **out);
 /* Sends what is queued, then stops every sender thread. */
@@ -50,12 +51,13 @@ void kv_fwd_free(kv_fwd *kf);
 kv_fwd_recs *kv_fwd_recs_new(const store_rec *recs, size_t n);
 void kv_fwd_recs_put(kv_fwd *kf, kv_fwd_recs *h, int own);
 
-/* Queue the records idx[0..n) (copied) of h for peer (id, addr);
- * NULL when out of memory.  The caller holds the job until
- * kv_fwd_wait or kv_fwd_release. */
+/* Queue the records idx[0..n) (copied) of h for peer (id, addr), with
+ * the caller's tag for the sender; NULL when out of memory.  The caller
+ * holds the job until kv_fwd_wait or kv_fwd_release. */
 kv_fwd_job *kv_fwd_queue(kv_fwd *kf, kv_fwd_recs *h,
                          const uint8_t id[RING_ID_LEN], const char *addr,
-                         const size_t *idx, size_t n, size_t bytes);
+                         const size_t *idx, size_t n, size_t bytes,
+                         uint64_t tag);
 /* Wait until the job is sent or failed: its result.  Ends the hold. */
 int kv_fwd_wait(kv_fwd *kf, kv_fwd_job *j);
 /* End the hold without waiting. */

@@ -79,7 +79,8 @@ struct kv_net {
 	} behind[BEHIND_MAX];
 	size_t nbehind;
 	uint64_t behind_all; /* 0, or the gen when the set overflowed */
-	/* The primary's forward queues, and this run's number. */
+	/* The primary's forward queues, and this run's number (atomic:
+	 * kv_net_interrupted changes it). */
 	kv_fwd *fwd;
 	uint64_t incarnation;
 	/* Front end: the owners that took UNSTABLE writes from here since
@@ -120,6 +121,23 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* In a network with a tick limit, the last kv_net_tick is older than
+ * it: this process was paused (kv_net_set_tick_limit). */
+static int tick_stale(kv_net *kn)
+{
+	long lim = __atomic_load_n(&kn->tick_limit, __ATOMIC_ACQUIRE);
+
+	if (lim == 0 || __atomic_load_n(&kn->alone, __ATOMIC_ACQUIRE))
+		return 0;
+	return now_ms() - __atomic_load_n(&kn->tick, __ATOMIC_ACQUIRE) > lim;
+}
+
+/* This run's number (kv_net_incarnation). */
+static uint64_t run_now(kv_net *kn)
+{
+	return __atomic_load_n(&kn->incarnation, __ATOMIC_ACQUIRE);
 }
 
 static kv_net *net_of(kv *k)
@@ -1012,7 +1030,8 @@ static int missed_take(kv_net *kn, const uint8_t id[RING_ID_LEN])
  * that went down in the view since the job was queued is skipped, as
  * forwards queued after that skip it. */
 static int fwd_send(void *arg, const uint8_t id[RING_ID_LEN], const char *addr,
-                    const store_rec *recs, const size_t *idx, size_t n)
+                    const store_rec *recs, const size_t *idx, size_t n,
+                    uint64_t run)
 {
 	kv_net *kn = arg;
 	peer_batch *w = NULL;
@@ -1021,6 +1040,15 @@ static int fwd_send(void *arg, const uint8_t id[RING_ID_LEN], const char *addr,
 	size_t i = 0;
 	int rc = 0;
 
+	/* Queued before this node was paused or cut off (the clock may
+	 * not have told yet: a stale tick): the other owners have served
+	 * these keys without it since, and a late forward could undo what
+	 * they wrote.  Dropped; the apply that queued it failed or its
+	 * COMMIT answers another verifier (kv_net_interrupted). */
+	if (run == run_now(kn) && tick_stale(kn))
+		kv_net_interrupted(kn);
+	if (run != run_now(kn))
+		return MAGMA_EUNAVAIL;
 	if (kv_net_is_down(kn, id)) {
 		missed_set(kn, id);
 		return MAGMA_EUNAVAIL;
@@ -1086,6 +1114,7 @@ static fwd_target *target_for(fwd_target **ts, size_t *nt, size_t *cap,
  * beside the local commit) to its end (after it). */
 typedef struct fwd_async {
 	kv_net *kn;
+	uint64_t run; /* the incarnation the apply began in: its jobs' tag */
 	int unstable; /* KV_UNSTABLE: owners' forwards are not waited for */
 	kv_fwd_recs *h;
 	const store_rec *recs;
@@ -1152,7 +1181,7 @@ static int fwd_start(fwd_async *fa)
 		if (fa->h)
 			t->job = kv_fwd_queue(kn->fwd, fa->h, t->who.id,
 			                      t->who.addr, t->idx, t->n,
-			                      t->bytes);
+			                      t->bytes, fa->run);
 		if (!t->job) {
 			t->rc = MAGMA_ENOMEM;
 			missed_set(kn, t->who.id);
@@ -1235,9 +1264,12 @@ static void fwd_settled(void *arg, int commit_rc)
 }
 
 int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
-                         int durability, size_t *failed, uint64_t *versions)
+                         int durability, size_t *failed, uint64_t *versions,
+                         uint64_t *run)
 {
-	fwd_async fa = { .kn = kn, .unstable = durability == KV_UNSTABLE };
+	fwd_async fa = { .kn = kn,
+		         .run = run_now(kn),
+		         .unstable = durability == KV_UNSTABLE };
 	store_commit_hooks hooks = { fwd_prepared, fwd_settled, &fa };
 	store_applied ap;
 	int rc;
@@ -1274,6 +1306,16 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 		*failed = ap.failed;
 	if (rc == 0)
 		rc = ap.failed_rc;
+	/* Interrupted meanwhile: its forwards are dropped, so it is on no
+	 * other owner and may be undone by what they wrote without this
+	 * node (the next owner takes the op instead). */
+	if (run)
+		*run = fa.run;
+	if (fa.n > 0 && fa.run != run_now(kn)) {
+		LOG_W("a write applied here while this node was paused or cut "
+		      "off was not forwarded: failed, for another owner");
+		rc = MAGMA_EUNAVAIL;
+	}
 	if (fa.h) /* the queued forwards free ap's records */
 		kv_fwd_recs_put(kn->fwd, fa.h, 1);
 	else
@@ -1339,11 +1381,14 @@ static int write_run(kv_net *kn, const route *r, const kv_batch *b, size_t n,
 		size_t at = 0;
 
 		if (order[i]->self) {
-			rc = kv_net_primary_apply(kn, b, n, dur, NULL, NULL);
+			rc = kv_net_primary_apply(kn, b, n, dur, NULL, NULL,
+			                          &inc);
+			if (rc == MAGMA_EUNAVAIL && !kv_net_serving(kn))
+				continue; /* interrupted: the next owner */
 			if (rc == 0)
 				*applied = n;
 			if (rc == 0 && dur == KV_UNSTABLE)
-				dirty_note(kn, order[i], kn->incarnation);
+				dirty_note(kn, order[i], inc);
 			goto out;
 		}
 		if (i > 0 && now_ms() + attempt_ms(kn) > deadline)
@@ -1487,7 +1532,8 @@ static int net_sync(kv *k)
 			continue;
 		}
 		if (d[i].self) {
-			if (kv_fwd_drain(kn->fwd, kn->timeout_ms) < 0)
+			if (kv_fwd_drain(kn->fwd, kn->timeout_ms) < 0 ||
+			    d[i].inc != run_now(kn))
 				lost = 1;
 			continue;
 		}
@@ -1510,12 +1556,25 @@ static int net_sync(kv *k)
 
 int kv_net_drain(kv_net *kn)
 {
+	/* A COMMIT that reaches this node before its clock noticed a pause
+	 * must see the incarnation change too. */
+	if (tick_stale(kn))
+		kv_net_interrupted(kn);
 	return kv_fwd_drain(kn->fwd, kn->timeout_ms);
 }
 
 uint64_t kv_net_incarnation(kv_net *kn)
 {
-	return kn->incarnation;
+	return run_now(kn);
+}
+
+void kv_net_interrupted(kv_net *kn)
+{
+	if (!kn)
+		return;
+	__atomic_add_fetch(&kn->incarnation, 1, __ATOMIC_ACQ_REL);
+	LOG_W("paused or cut off: forwards queued before are dropped, and "
+	      "COMMITs of writes taken before answer a new verifier");
 }
 
 /* This node's store: the figures of the local owner.  (The network's
@@ -1652,7 +1711,8 @@ int kv_net_serve_apply(kv_net *kn, const peer_apply_args *a, peer_apply_res *r)
 			d->expect = o->expect;
 		}
 	}
-	rc = kv_net_primary_apply(kn, b, n, a->durability, &failed, vers);
+	rc = kv_net_primary_apply(kn, b, n, a->durability, &failed, vers,
+	                          &r->rh.incarnation);
 	r->failed = (u_int)failed;
 	if (rc == 0 || rc == MAGMA_ECONFLICT || rc == MAGMA_EEXIST ||
 	    rc == MAGMA_ENOENT) {
@@ -1837,14 +1897,8 @@ void kv_net_set_serving(kv_net *kn, int on)
  * network. */
 int kv_net_serving(kv_net *kn)
 {
-	long lim;
-
-	if (!__atomic_load_n(&kn->serving, __ATOMIC_ACQUIRE))
-		return 0;
-	lim = __atomic_load_n(&kn->tick_limit, __ATOMIC_ACQUIRE);
-	if (lim == 0 || __atomic_load_n(&kn->alone, __ATOMIC_ACQUIRE))
-		return 1;
-	return now_ms() - __atomic_load_n(&kn->tick, __ATOMIC_ACQUIRE) <= lim;
+	return __atomic_load_n(&kn->serving, __ATOMIC_ACQUIRE) &&
+	       !tick_stale(kn);
 }
 
 void kv_net_tick(kv_net *kn)

@@ -136,10 +136,15 @@ kv *kv_net_kv(kv_net *kn);
  * condition failure of entry i (MAGMA_ECONFLICT, MAGMA_EEXIST,
  * MAGMA_ENOENT returned), i: the entries before i were applied and
  * forwarded.  MAGMA_EUNAVAIL when some record reached no owner (it is
- * then applied here only).  versions (may be NULL; n entries): for each
- * applied entry whose last op is a put, the version it wrote, else 0. */
+ * then applied here only), or when this node was interrupted
+ * (kv_net_interrupted) during the apply: then its forwards are dropped
+ * and another owner must take it.  versions (may be NULL; n entries):
+ * for each applied entry whose last op is a put, the version it wrote,
+ * else 0.  *run (may be NULL): the incarnation the apply's forwards
+ * belong to, for the front end's COMMIT (KV_APPLY's reply header). */
 int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
-                         int durability, size_t *failed, uint64_t *versions);
+                         int durability, size_t *failed, uint64_t *versions,
+                         uint64_t *run);
 
 /* Serving state (see "Catching up").  kv_net_serving is also 0, in a
  * network (not alone), while the last kv_net_tick is older than the
@@ -171,6 +176,17 @@ void kv_net_suspect(kv_net *kn, const uint8_t id[RING_ID_LEN], int rc);
  * in every peer reply header, so that a front end sees a restart. */
 int kv_net_drain(kv_net *kn);
 uint64_t kv_net_incarnation(kv_net *kn);
+
+/* This node was paused, or cut off from most other owners, for longer
+ * than down_after (member_hb.c; or a forward found the clock's tick
+ * stale): the others have served its keys without it meanwhile, and
+ * may have written them.  Its incarnation changes: every forward queued
+ * before is dropped rather than sent (a late one could undo what the
+ * others wrote, or win a tie against a write they acknowledged), an
+ * apply running across it fails with MAGMA_EUNAVAIL for the next owner,
+ * and a COMMIT of UNSTABLE writes taken before answers KV_SYNC_LOST:
+ * the clients send them again, now through the other owners. */
+void kv_net_interrupted(kv_net *kn);
 
 /* The bound of one op in ms, the store, this node's id. */
 unsigned kv_net_timeout_ms(kv_net *kn);

@@ -171,6 +171,8 @@ void node_net_missed(struct magmad *d, int held)
 	if (d->net == NULL)
 		return;
 	kv_net_set_serving(d->net, 0);
+	if (held) /* paused or cut off: the others wrote without us */
+		kv_net_interrupted(d->net);
 	/* Catch up once the others that routed around this node see it
 	 * again (their next heartbeat), so that the pass sees all they
 	 * wrote without it: two rounds. */

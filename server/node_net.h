@@ -29,8 +29,9 @@ int node_net_start(struct magmad *d);
 /* The heartbeat thread (member.h) found that this node may have
  * missed writes: it was paused, or cut off from most other owners, for
  * longer than down_after.  held non-zero: serve nothing as primary from
- * now on, and wait; 0: the others answer again: catch up (repair.h,
- * repair_missed), then serve.  Safe before node_net_start (serving off;
+ * now on (and kv_net_interrupted: drop the forwards queued before), and
+ * wait; 0: the others answer again: catch up (repair.h, repair_missed),
+ * then serve.  Safe before node_net_start (serving off;
  * the first pass catches up). */
 void node_net_missed(struct magmad *d, int held);
 

@@ -436,12 +436,19 @@ static int peer_kv_apply(rpc_req *req, void *args, void *res)
 	struct magmad *d = node(req);
 	int rc = MAGMA_EUNAVAIL;
 
+	uint64_t run;
+
 	if (d->net != NULL)
 		rc = kv_net_serve_apply(d->net, a, r);
 	if (rc < 0 && rc != MAGMA_ECONFLICT && rc != MAGMA_EEXIST &&
 	    rc != MAGMA_ENOENT)
 		clear((xdrproc_t)xdr_peer_apply_res, r, sizeof(*r));
+	/* A primary's apply: the incarnation its forwards were queued in,
+	 * not whatever it is by now (kv_net_interrupted). */
+	run = r->rh.incarnation;
 	reply(req, &a->hdr, &r->rh, rc);
+	if (run != 0)
+		r->rh.incarnation = run;
 	return 0;
 }
 

@@ -6,7 +6,10 @@
 # file then reads back whole, also with its primary killed (from the
 # backup).  When the file's primary is killed and restarted between the
 # writes and the COMMIT, or is still down at the COMMIT, the COMMIT
-# answers another verifier, so that the client sends its writes again.
+# answers another verifier, so that the client sends its writes again;
+# and so it does (checked first) when the primary was paused past
+# down_after (the others served its keys meanwhile) between the writes
+# and the COMMIT.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 it_need_nfsit
 command -v python3 >/dev/null 2>&1 || it_skip "python3 missing"
@@ -57,6 +60,25 @@ ucommit() { # FE STATE same|changed
 	it_nfsit ucommit "$(it_addr "$1")" "$(it_port "$1")" "$2" "$3" \
 		>"$2.commit" 2>&1
 }
+
+# ---- the primary is paused past down_after before the COMMIT ----
+# The others served its keys meanwhile: what it still had queued for
+# them is dropped, not sent late, so the COMMIT must not vouch for it.
+# First, while all three are fresh: the paused one's files need their
+# other owner serving.
+uwrite a "$IT_TMP/s0" || nok "UNSTABLE writes through a (0)" "$(head -5 "$IT_TMP/s0.log")"
+P0=$PRIMARY
+kill -STOP "$(it_pid "$P0")"
+it_stopped "$P0" || it_fail "$P0 did not stop"
+it_wait_until 20 it_net_unreachable a "$P0" ||
+	{ kill -CONT "$(it_pid "$P0")"; it_fail "a never saw $P0 unreachable"; }
+kill -CONT "$(it_pid "$P0")"
+ucommit a "$IT_TMP/s0" changed && ok "primary $P0 paused past down_after before the COMMIT: another verifier" ||
+	nok "COMMIT after $P0 was paused" "$(grep -v '^ok' "$IT_TMP/s0.commit" | head -5)"
+it_wait_until 5 grep -q "paused or cut off: forwards queued before are dropped" "$IT_TMP/$P0.err" &&
+	ok "$P0 logged that it dropped its queued forwards" ||
+	nok "$P0's log" "$(tail -5 "$IT_TMP/$P0.err")"
+back_up "$P0"
 
 # ---- nothing restarts: the writes' verifier, and the backup has them ----
 uwrite a "$IT_TMP/s1" && ok "UNSTABLE writes through a answered UNSTABLE (primary $PRIMARY, backup $BACKUP)" ||
