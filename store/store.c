@@ -43,6 +43,8 @@
  * (ENOSPC) is only a missed speed-up: LMDB then extends the file itself
  * with pwrite and reports MDB_MAP_FULL/ENOSPC as before. */
 #define _GNU_SOURCE /* O_DIRECT */
+#include "config.h"
+
 #include "store.h"
 #include "store_int.h"
 
@@ -61,6 +63,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if defined(HAVE_XXH_X86DISPATCH_H) && defined(HAVE_XXH3_128BITS_DISPATCH)
+/* XXH3_128bits becomes its run-time dispatch: AVX2 or AVX-512 where the
+ * CPU has them, about three times the SSE2 default's speed. */
+#include <xxh_x86dispatch.h>
+#endif
 
 #include "merr.h"
 #include "mlog.h"
