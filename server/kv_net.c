@@ -1306,11 +1306,11 @@ int kv_net_primary_apply(kv_net *kn, const kv_batch *b, size_t n,
 		*failed = ap.failed;
 	if (rc == 0)
 		rc = ap.failed_rc;
+	if (run)
+		*run = fa.run;
 	/* Interrupted meanwhile: its forwards are dropped, so it is on no
 	 * other owner and may be undone by what they wrote without this
 	 * node (the next owner takes the op instead). */
-	if (run)
-		*run = fa.run;
 	if (fa.n > 0 && fa.run != run_now(kn)) {
 		LOG_W("a write applied here while this node was paused or cut "
 		      "off was not forwarded: failed, for another owner");

@@ -178,10 +178,10 @@ int kv_net_drain(kv_net *kn);
 uint64_t kv_net_incarnation(kv_net *kn);
 
 /* This node was paused, or cut off from most other owners, for longer
- * than down_after (member_hb.c; or a forward found the clock's tick
- * stale): the others have served its keys without it meanwhile, and
- * may have written them.  Its incarnation changes: every forward queued
- * before is dropped rather than sent (a late one could undo what the
+ * than down_after (member_hb.c; or a forward or a KV_SYNC found the
+ * clock's tick stale first): the others have served its keys without it
+ * meanwhile, and may have written them.  Its incarnation changes: every forward
+ * queued before is dropped rather than sent (a late one could undo what the
  * others wrote, or win a tie against a write they acknowledged), an
  * apply running across it fails with MAGMA_EUNAVAIL for the next owner,
  * and a COMMIT of UNSTABLE writes taken before answers KV_SYNC_LOST:

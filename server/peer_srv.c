@@ -109,7 +109,10 @@ static uint64_t our_epoch(struct magmad *d)
 }
 
 /* Fill a reply header.  A newer epoch in the call means our table is
- * behind: the membership thread fetches it from the sender (member.h). */
+ * behind: the membership thread fetches it from the sender (member.h).
+ * The incarnation is this node's, unless the handler set one: KV_APPLY
+ * as primary gives the one its forwards were queued in, not whatever it
+ * is by now (kv_net_interrupted). */
 static void reply(rpc_req *req, const peer_hdr *h, peer_rhdr *rh, int status)
 {
 	uint64_t e = our_epoch(node(req));
@@ -124,8 +127,9 @@ static void reply(rpc_req *req, const peer_hdr *h, peer_rhdr *rh, int status)
 	}
 	rh->status = status;
 	rh->epoch = e;
-	rh->incarnation =
-	        node(req)->net ? kv_net_incarnation(node(req)->net) : 0;
+	if (rh->incarnation == 0)
+		rh->incarnation =
+		        node(req)->net ? kv_net_incarnation(node(req)->net) : 0;
 }
 
 /* Empty a result before failing, so that nothing of it is sent: the
@@ -436,19 +440,12 @@ static int peer_kv_apply(rpc_req *req, void *args, void *res)
 	struct magmad *d = node(req);
 	int rc = MAGMA_EUNAVAIL;
 
-	uint64_t run;
-
 	if (d->net != NULL)
 		rc = kv_net_serve_apply(d->net, a, r);
 	if (rc < 0 && rc != MAGMA_ECONFLICT && rc != MAGMA_EEXIST &&
 	    rc != MAGMA_ENOENT)
 		clear((xdrproc_t)xdr_peer_apply_res, r, sizeof(*r));
-	/* A primary's apply: the incarnation its forwards were queued in,
-	 * not whatever it is by now (kv_net_interrupted). */
-	run = r->rh.incarnation;
 	reply(req, &a->hdr, &r->rh, rc);
-	if (run != 0)
-		r->rh.incarnation = run;
 	return 0;
 }
 
